@@ -1,0 +1,765 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Role
+
+# --- Choices -----------------------------------------------------------------
+
+
+class LegalBasis(models.TextChoices):
+    FLEXIBLE = "27_2", _("§ 27 (2) flexible help")
+    COUNSELLING = "28", _("§ 28 child guidance counselling")
+    GROUP_WORK = "29", _("§ 29 social group work")
+    EDUCATIONAL_ASSISTANT = "30", _("§ 30 educational assistant")
+    FAMILY_SUPPORT = "31", _("§ 31 socio-educational family support (SPFH)")
+    DAY_GROUP = "32", _("§ 32 day group")
+    FOSTER_CARE = "33", _("§ 33 full-time foster care")
+    RESIDENTIAL = "34", _("§ 34 residential care, assisted living")
+    INTENSIVE = "35", _("§ 35 intensive individual support")
+    INTEGRATION = "35a", _("§ 35a integration help")
+    YOUNG_ADULTS = "41", _("§ 41 help for young adults")
+
+
+class Setting(models.TextChoices):
+    FLEXIBLE = "flexible", _("flexible (ambulant)")
+    AMBULANT = "ambulant", _("ambulant")
+    DAY_CARE = "day_care", _("day care (partly stationary)")
+    STATIONARY = "stationary", _("stationary")
+
+
+# The setting that the law fixes for a legal basis; the others allow a choice.
+FIXED_SETTING = {
+    LegalBasis.FLEXIBLE: Setting.FLEXIBLE,
+    LegalBasis.COUNSELLING: Setting.AMBULANT,
+    LegalBasis.GROUP_WORK: Setting.AMBULANT,
+    LegalBasis.EDUCATIONAL_ASSISTANT: Setting.AMBULANT,
+    LegalBasis.FAMILY_SUPPORT: Setting.AMBULANT,
+    LegalBasis.DAY_GROUP: Setting.DAY_CARE,
+    LegalBasis.FOSTER_CARE: Setting.STATIONARY,
+    LegalBasis.RESIDENTIAL: Setting.STATIONARY,
+}
+ALLOWED_SETTINGS = {
+    LegalBasis.INTENSIVE: (Setting.AMBULANT, Setting.STATIONARY),
+}
+AMBULANT_SETTINGS = (Setting.FLEXIBLE, Setting.AMBULANT)
+
+
+def allowed_settings(legal_basis: str) -> tuple[str, ...]:
+    if legal_basis in FIXED_SETTING:
+        return (FIXED_SETTING[legal_basis],)
+    return ALLOWED_SETTINGS.get(legal_basis, tuple(Setting.values))
+
+
+class PersonRole(models.TextChoices):
+    CHILD = "child", _("child")
+    YOUTH = "youth", _("young person")
+    PARENT = "parent", _("parent")
+    YOUNG_ADULT = "young_adult", _("young adult")
+    OTHER = "other", _("other household member")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "f", _("female")
+    MALE = "m", _("male")
+    DIVERSE = "d", _("diverse")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+
+class CaseClosingReason(models.TextChoices):
+    NO_NEED = "no_need", _("no further need for help")
+    MOVED = "moved", _("family moved away")
+    TRANSFERRED = "transferred", _("transferred to another office")
+    OTHER = "other", _("other reason")
+
+
+class ApprovalStatus(models.TextChoices):
+    REQUESTED = "requested", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class HelpEndReason(models.TextChoices):
+    AS_PLANNED = "as_planned", _("goals reached / ended as planned")
+    BROKEN_OFF_FAMILY = "broken_off_family", _("broken off by the family")
+    BROKEN_OFF_PROVIDER = "broken_off_provider", _("broken off by the provider")
+    CHANGED = "changed", _("changed to another help")
+    RETURN = "return", _("return into the region")
+
+
+class ApprovalKind(models.TextChoices):
+    GRANT = "grant", _("grant help")
+    HOURS_CHANGE = "hours_change", _("change approved hours")
+
+
+class GoalStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    IN_PROGRESS = "in_progress", _("in progress")
+    REACHED = "reached", _("reached")
+    NOT_REACHED = "not_reached", _("not reached")
+
+
+class NoteKind(models.TextChoices):
+    NOTE = "note", _("note")
+    PHONE = "phone", _("phone call")
+    HOME_VISIT = "home_visit", _("home visit")
+    MEETING = "meeting", _("meeting")
+
+
+class RiskLevel(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", _("not yet assessed")
+    NONE = "none", _("no risk to the child's welfare")
+    UNCLEAR = "unclear", _("risk unclear, need for help")
+    LATENT = "latent", _("latent risk")
+    ACUTE = "acute", _("acute risk")
+
+
+class RiskAssessmentStatus(models.TextChoices):
+    REPORTED = "reported", _("report received")
+    ASSESSED = "assessed", _("first assessment done")
+    PROTECTION_PLAN = "protection_plan", _("protection plan agreed")
+    CLOSED = "closed", _("closed")
+
+
+# --- Organisation --------------------------------------------------------------
+
+
+class Region(models.Model):
+    """A social space (Sozialraum) with its own contract and budget."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("short name"), unique=True)
+    inhabitants = models.PositiveIntegerField(_("inhabitants"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    """An ASD team: caseworkers and their team lead (users with role asd_lead)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="teams"
+    )
+
+    class Meta:
+        verbose_name = _("ASD team")
+        verbose_name_plural = _("ASD teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+# --- Access vocabulary -------------------------------------------------------------
+
+
+def _active_on_q(day: datetime.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}start__lte": day}) & (
+        Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day})
+    )
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The cases whose personal data `user` may read (DOMAIN.md access table)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role in (Role.ASD, Role.ASD_LEAD):
+            if user.team_id is None:
+                return self.filter(owner=user)
+            return self.filter(team_id=user.team_id)
+        if user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD) and user.provider_id:
+            return self.filter(
+                Exists(Help.objects.serving_provider(user.provider_id).filter(case=OuterRef("pk")))
+            )
+        return self.none()
+
+    def writable_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.ASD:
+            return self.filter(owner=user)
+        if user.role == Role.ASD_LEAD and user.team_id:
+            return self.filter(team_id=user.team_id)
+        return self.none()
+
+    def open(self):
+        return self.filter(status=CaseStatus.OPEN)
+
+    def review_overdue(self, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.filter(
+            Exists(
+                HelpPlan.objects.filter(
+                    help__case=OuterRef("pk"), is_current=True, next_review_due__lt=today
+                ).filter(_active_on_q(today, "help__"), help__status=ApprovalStatus.APPROVED)
+            )
+        )
+
+    def with_legal_basis(self, legal_basis: str):
+        return self.filter(
+            Exists(Help.objects.filter(case=OuterRef("pk"), legal_basis=legal_basis))
+        )
+
+    def with_setting(self, setting: str):
+        return self.filter(Exists(Help.objects.filter(case=OuterRef("pk"), setting=setting)))
+
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(family__name__icontains=text)
+            | Q(reference__icontains=text)
+            | Exists(
+                Person.objects.filter(family=OuterRef("family")).filter(
+                    Q(first_name__icontains=text) | Q(last_name__icontains=text)
+                )
+            )
+        )
+
+
+class FamilyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(Exists(Case.objects.visible_to(user).filter(family=OuterRef("pk"))))
+
+    def writable_by(self, user):
+        return self.filter(
+            Exists(Case.objects.writable_by(user).open().filter(family=OuterRef("pk")))
+        )
+
+
+class HelpQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=ApprovalStatus.APPROVED)
+
+    def active_on(self, day: datetime.date):
+        return self.approved().filter(_active_on_q(day))
+
+    def active_in(self, start: datetime.date, end: datetime.date):
+        """Active at some point of [start, end] (DOMAIN.md: active help in period)."""
+        return (
+            self.approved().filter(start__lte=end).filter(Q(end__isnull=True) | Q(end__gte=start))
+        )
+
+    def serving_provider(self, provider_id: int, today: datetime.date | None = None):
+        """Helps a provider currently delivers: what gives its staff access to a case."""
+        return self.active_on(today or timezone.localdate()).filter(provider_id=provider_id)
+
+    def visible_to(self, user):
+        if user.is_authenticated and user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD):
+            return self.serving_provider(user.provider_id)
+        return self.filter(case__in=Case.objects.visible_to(user))
+
+    def ending_within(self, days: int, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.active_on(today).filter(
+            planned_end__gte=today, planned_end__lte=today + datetime.timedelta(days=days)
+        )
+
+
+# --- Families and cases -------------------------------------------------------------
+
+
+class Family(models.Model):
+    """A household in a region."""
+
+    name = models.CharField(_("family name"), max_length=120)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    city = models.CharField(_("city"), max_length=100, default="Siegen")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="families"
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("family")
+        verbose_name_plural = _("families")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["region", "name"])]
+
+    def __str__(self):
+        return _("Family %(name)s") % {"name": self.name}
+
+    def get_absolute_url(self):
+        return reverse("cases:family_detail", args=[self.pk])
+
+
+class Person(models.Model):
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.CASCADE, related_name="members"
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    birth_date = models.DateField(_("date of birth"))
+    role = models.CharField(_("role in family"), max_length=20, choices=PersonRole)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["birth_date", "id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["family", "birth_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: datetime.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+
+class Case(models.Model):
+    """One family's case file at the ASD."""
+
+    reference = models.CharField(_("file number"), max_length=20, unique=True)
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.PROTECT, related_name="cases"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("case owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("ASD team"), on_delete=models.PROTECT, related_name="cases"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=CaseStatus, default=CaseStatus.OPEN
+    )
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closing_reason = models.CharField(
+        _("closing reason"), max_length=20, choices=CaseClosingReason, blank=True
+    )
+    closing_note = models.TextField(_("closing note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_on", "-id"]
+        indexes = [
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["opened_on"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"],
+                condition=Q(status="open"),
+                name="one_open_case_per_family",
+                violation_error_message=_("This family already has an open case."),
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="case_closed_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(closed_on__isnull=True))
+                | (Q(status="closed") & Q(closed_on__isnull=False)),
+                name="case_closed_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("cases:case_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+
+class HelpPlanQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(is_current=True)
+
+
+class Help(models.Model):
+    """A granted measure of help with upbringing (§§ 27 ff SGB VIII)."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="helps"
+    )
+    recipient = models.ForeignKey(
+        Person,
+        verbose_name=_("young person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="helps",
+        help_text=_("The child or young person the help is for, if it is for one person."),
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=4, choices=LegalBasis)
+    setting = models.CharField(_("setting"), max_length=12, choices=Setting)
+    provider = models.ForeignKey(
+        "providers.Provider",
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        related_name="helps",
+    )
+    responsible_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible professional"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responsible_helps",
+    )
+    start = models.DateField(_("start"))
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    end = models.DateField(_("end"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=20, choices=HelpEndReason, blank=True)
+    planned_hours_per_month = models.DecimalField(
+        _("approved hours per month"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    daily_rate = models.DecimalField(
+        _("daily rate (€)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("approval"), max_length=10, choices=ApprovalStatus, default=ApprovalStatus.REQUESTED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = HelpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("help")
+        verbose_name_plural = _("helps")
+        ordering = ["-start", "-id"]
+        indexes = [
+            models.Index(fields=["provider", "status", "start", "end"]),
+            models.Index(fields=["case", "start"]),
+            models.Index(fields=["legal_basis"]),
+            models.Index(fields=["setting", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="help_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True) | Q(planned_end__gte=F("start")),
+                name="help_planned_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(Q(end__isnull=True) & Q(end_reason=""))
+                | (Q(end__isnull=False) & ~Q(end_reason="")),
+                name="help_end_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_hours_per_month__isnull=True)
+                | Q(planned_hours_per_month__gte=0),
+                name="help_hours_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_rate__isnull=True) | Q(daily_rate__gt=0),
+                name="help_daily_rate_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_legal_basis_display()} ({self.start:%d.%m.%Y})"
+
+    @property
+    def is_stationary(self) -> bool:
+        return self.setting == Setting.STATIONARY
+
+    @property
+    def is_ambulant(self) -> bool:
+        return self.setting in AMBULANT_SETTINGS
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == ApprovalStatus.APPROVED
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.is_approved and self.start <= day and (self.end is None or self.end >= day)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on(timezone.localdate())
+
+    @property
+    def is_ended(self) -> bool:
+        return self.end is not None
+
+
+class HelpApproval(models.Model):
+    """A request for the team lead's approval (four-eyes) of a grant or an hours change."""
+
+    help = models.ForeignKey(
+        Help, verbose_name=_("help"), on_delete=models.CASCADE, related_name="approvals"
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=ApprovalKind)
+    proposed_hours_per_month = models.DecimalField(
+        _("proposed hours per month"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=ApprovalStatus, default=ApprovalStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["decision", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["help"],
+                condition=Q(decision="requested"),
+                name="one_pending_approval_per_help",
+                violation_error_message=_("This help already waits for an approval."),
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="approval_four_eyes",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.help}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == ApprovalStatus.REQUESTED
+
+
+class HelpPlan(models.Model):
+    """One version of the help plan (§ 36 SGB VIII). Versions are never changed."""
+
+    help = models.ForeignKey(
+        Help, verbose_name=_("help"), on_delete=models.PROTECT, related_name="plans"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    is_current = models.BooleanField(_("current version"), default=True)
+    meeting_date = models.DateField(_("date of the plan meeting"))
+    participants = models.TextField(
+        _("participants"), help_text=_("Who took part in the plan meeting.")
+    )
+    young_person_present = models.BooleanField(_("young person took part"), default=False)
+    parents_present = models.BooleanField(_("parents took part"), default=False)
+    agreed_steps = models.TextField(_("agreed steps"))
+    next_review_due = models.DateField(_("next review due"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    objects = HelpPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("help plan")
+        verbose_name_plural = _("help plans")
+        ordering = ["help", "-version"]
+        indexes = [models.Index(fields=["is_current", "next_review_due"])]
+        constraints = [
+            models.UniqueConstraint(fields=["help", "version"], name="help_plan_version_unique"),
+            models.UniqueConstraint(
+                fields=["help"], condition=Q(is_current=True), name="one_current_plan_per_help"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_review_due__gt=F("meeting_date")),
+                name="plan_review_after_meeting",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Help plan version %(version)s") % {"version": self.version}
+
+    def get_absolute_url(self):
+        return reverse("cases:plan_detail", args=[self.pk])
+
+    def is_review_overdue(self, today: datetime.date | None = None) -> bool:
+        return self.next_review_due < (today or timezone.localdate())
+
+
+class HelpPlanGoal(models.Model):
+    plan = models.ForeignKey(
+        HelpPlan, verbose_name=_("help plan"), on_delete=models.CASCADE, related_name="goals"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    description = models.CharField(_("goal"), max_length=500)
+    status = models.CharField(_("status"), max_length=12, choices=GoalStatus, default="open")
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["plan", "position", "id"]
+
+    def __str__(self):
+        return self.description
+
+
+class CaseNote(models.Model):
+    """A journal entry of the case file. Entries are never edited, only added."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=NoteKind, default=NoteKind.NOTE)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
+
+
+class RiskAssessmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """§ 8a assessments are for the ASD only, never for providers."""
+        if not user.is_authenticated or user.role not in (Role.ASD, Role.ASD_LEAD):
+            return self.none()
+        return self.filter(case__in=Case.objects.visible_to(user))
+
+    def follow_up_due(self, within_days: int = 7, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.exclude(status=RiskAssessmentStatus.CLOSED).filter(
+            next_follow_up_on__lte=today + datetime.timedelta(days=within_days)
+        )
+
+
+class RiskAssessment(models.Model):
+    """Child-protection risk assessment (§ 8a SGB VIII), the most sensitive record."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="risk_assessments"
+    )
+    report_received_on = models.DateField(_("report received on"))
+    report_source = models.CharField(_("reported by"), max_length=200)
+    report_summary = models.TextField(_("content of the report"))
+    first_assessment_on = models.DateField(_("first assessment on"), null=True, blank=True)
+    first_assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first professional"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    second_assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("second professional"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=15, choices=RiskLevel, default=RiskLevel.NOT_ASSESSED
+    )
+    assessment = models.TextField(_("assessment"), blank=True)
+    protection_plan = models.TextField(_("protection plan"), blank=True)
+    next_follow_up_on = models.DateField(_("next follow-up on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RiskAssessmentStatus,
+        default=RiskAssessmentStatus.REPORTED,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = RiskAssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("risk assessment (§ 8a)")
+        verbose_name_plural = _("risk assessments (§ 8a)")
+        ordering = ["-report_received_on", "-id"]
+        indexes = [models.Index(fields=["status", "next_follow_up_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_assessor__isnull=True)
+                | Q(second_assessor__isnull=True)
+                | ~Q(first_assessor=F("second_assessor")),
+                name="risk_assessment_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_assessment_on__isnull=True)
+                | Q(first_assessment_on__gte=F("report_received_on")),
+                name="risk_assessment_after_report",
+            ),
+        ]
+
+    def __str__(self):
+        return _("§ 8a assessment of %(date)s") % {"date": f"{self.report_received_on:%d.%m.%Y}"}

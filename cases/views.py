@@ -1,0 +1,603 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.access import roles_required
+from core.audit import changed_fields, log_action
+from core.exports import csv_response, xlsx_response
+from core.models import ASD_ROLES, PROVIDER_ROLES, AuditAction, Role
+from core.pdf import render_pdf
+
+from . import services
+from .access import (
+    can_reassign_case,
+    can_write_case,
+    get_approval_for,
+    get_case_for,
+    get_family_for,
+    get_help_for,
+    get_plan_for,
+    get_risk_assessment_for,
+    sees_journal,
+    sees_risk_assessments,
+)
+from .filters import CaseFilter
+from .forms import (
+    ApprovalDecisionForm,
+    CaseCloseForm,
+    CaseNoteForm,
+    CaseOpenForm,
+    FamilyForm,
+    GoalFormSet,
+    HelpEndForm,
+    HelpForm,
+    HelpPlanForm,
+    HoursChangeForm,
+    PersonForm,
+    ReassignForm,
+    RiskAssessmentForm,
+)
+from .models import (
+    ApprovalStatus,
+    Case,
+    Family,
+    Help,
+    HelpApproval,
+    HelpPlan,
+    Person,
+)
+from .selectors import desk_for
+
+CASE_ROLES = ASD_ROLES + PROVIDER_ROLES
+CASES_PER_PAGE = 25
+
+
+def _show_errors(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# --- Case list and export ---------------------------------------------------------
+
+
+def _filtered_cases(request):
+    base = Case.objects.visible_to(request.user).select_related("family__region", "owner", "team")
+    case_filter = CaseFilter(request.GET or None, queryset=base, user=request.user)
+    cases = case_filter.qs if case_filter.is_bound and case_filter.is_valid() else base
+    return case_filter, cases
+
+
+@roles_required(*CASE_ROLES)
+def case_list(request):
+    case_filter, cases = _filtered_cases(request)
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    log_action(
+        user=request.user,
+        action=AuditAction.LIST,
+        object_type="cases.case",
+        changes={"filters": request.GET.dict(), "shown": [c.pk for c in page]},
+        request=request,
+    )
+    return render(
+        request,
+        "cases/case_list.html",
+        {"filter": case_filter, "page": page, "can_open_case": request.user.role in ASD_ROLES},
+    )
+
+
+@roles_required(*CASE_ROLES)
+def case_export(request, fmt: str):
+    _, cases = _filtered_cases(request)
+    header = [
+        _("File number"),
+        _("Family"),
+        _("Region"),
+        _("Case owner"),
+        _("Status"),
+        _("Opened on"),
+        _("Closed on"),
+    ]
+    rows = (
+        [
+            case.reference,
+            case.family.name,
+            case.family.region.name,
+            str(case.owner),
+            case.get_status_display(),
+            case.opened_on.strftime("%d.%m.%Y"),
+            case.closed_on.strftime("%d.%m.%Y") if case.closed_on else "",
+        ]
+        for case in cases.iterator(chunk_size=500)
+    )
+    log_action(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        object_type="cases.case",
+        changes={"format": fmt, "filters": request.GET.dict()},
+        request=request,
+    )
+    filename = f"faelle-{timezone.localdate():%Y-%m-%d}"
+    if fmt == "xlsx":
+        return xlsx_response(filename, header, rows)
+    return csv_response(filename, header, rows)
+
+
+# --- Opening a case ---------------------------------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def case_open(request):
+    """A new family with its case, saved together or not at all."""
+    family_form = FamilyForm(request.POST or None, prefix="family")
+    case_form = CaseOpenForm(
+        request.POST or None, prefix="case", initial={"opened_on": timezone.localdate()}
+    )
+    if request.method == "POST" and family_form.is_valid() and case_form.is_valid():
+        try:
+            case = services.open_case(
+                family=family_form.save(commit=False),
+                owner=request.user,
+                opened_on=case_form.cleaned_data["opened_on"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The case %(ref)s was opened.") % {"ref": case.reference})
+            return redirect(case)
+    return render(
+        request, "cases/case_open.html", {"family_form": family_form, "case_form": case_form}
+    )
+
+
+@roles_required(*ASD_ROLES)
+def family_case_open(request, pk: int):
+    """Open a new case for a known family whose earlier case was closed."""
+    family = get_family_for(request.user, pk)
+    form = CaseOpenForm(request.POST or None, initial={"opened_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.open_case(
+                family=family,
+                owner=request.user,
+                opened_on=form.cleaned_data["opened_on"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The case %(ref)s was opened.") % {"ref": case.reference})
+            return redirect(case)
+    return render(request, "cases/family_case_open.html", {"family": family, "form": form})
+
+
+# --- Case detail ------------------------------------------------------------------
+
+
+def _case_helps(case: Case, user):
+    helps = Help.objects.visible_to(user).filter(case=case)
+    return helps.select_related("provider", "recipient", "responsible_staff").prefetch_related(
+        Prefetch(
+            "plans",
+            queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
+            to_attr="plan_versions",
+        ),
+        Prefetch(
+            "approvals",
+            queryset=HelpApproval.objects.filter(decision=ApprovalStatus.REQUESTED),
+            to_attr="pending_approvals",
+        ),
+    )
+
+
+@roles_required(*CASE_ROLES)
+def case_detail(request, pk: int):
+    user = request.user
+    case = get_case_for(user, pk)
+    context = {
+        "case": case,
+        "members": case.family.members.all(),
+        "helps": _case_helps(case, user),
+        "can_write": can_write_case(user, case),
+        "can_reassign": can_reassign_case(user, case),
+        "show_journal": sees_journal(user),
+        "show_risk": sees_risk_assessments(user),
+        "today": timezone.localdate(),
+    }
+    if context["show_journal"]:
+        context["notes"] = case.notes.select_related("author")[:50]
+        context["note_form"] = CaseNoteForm()
+    if context["show_risk"]:
+        context["assessments"] = case.risk_assessments.select_related(
+            "first_assessor", "second_assessor"
+        )
+    log_action(user=user, action=AuditAction.VIEW, obj=case, request=request)
+    return render(request, "cases/case_detail.html", context)
+
+
+@roles_required(*ASD_ROLES)
+def case_close(request, pk: int):
+    case = get_case_for(request.user, pk, write=True)
+    form = CaseCloseForm(
+        request.POST or None, case=case, initial={"closed_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close_case(
+                case=case,
+                on=form.cleaned_data["closed_on"],
+                reason=form.cleaned_data["closing_reason"],
+                note=form.cleaned_data["closing_note"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The case was closed."))
+            return redirect(case)
+    return render(request, "cases/case_close.html", {"case": case, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def case_reassign(request, pk: int):
+    case = get_case_for(request.user, pk)
+    if not can_reassign_case(request.user, case):
+        raise PermissionDenied
+    form = ReassignForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reassign_case(case=case, new_owner=form.cleaned_data["owner"], by=request.user)
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The case owner was changed."))
+            return redirect(case)
+    return render(request, "cases/case_reassign.html", {"case": case, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+@require_POST
+def note_add(request, pk: int):
+    case = get_case_for(request.user, pk, write=True)
+    form = CaseNoteForm(request.POST)
+    if form.is_valid():
+        services.add_note(
+            case=case,
+            kind=form.cleaned_data["kind"],
+            text=form.cleaned_data["text"],
+            by=request.user,
+        )
+        messages.success(request, _("The journal entry was saved."))
+        return redirect(f"{case.get_absolute_url()}#journal")
+    return render(request, "cases/note_form.html", {"case": case, "form": form}, status=400)
+
+
+# --- Families and persons -------------------------------------------------------------
+
+
+@roles_required(*CASE_ROLES)
+def family_detail(request, pk: int):
+    family = get_family_for(request.user, pk)
+    cases = Case.objects.visible_to(request.user).filter(family=family).select_related("owner")
+    can_write = Family.objects.writable_by(request.user).filter(pk=family.pk).exists()
+    log_action(user=request.user, action=AuditAction.VIEW, obj=family, request=request)
+    return render(
+        request,
+        "cases/family_detail.html",
+        {
+            "family": family,
+            "members": family.members.all(),
+            "cases": cases,
+            "can_write": can_write,
+            "can_open_case": request.user.role in ASD_ROLES
+            and not any(case.is_open for case in cases),
+        },
+    )
+
+
+@roles_required(*ASD_ROLES)
+def family_edit(request, pk: int):
+    family = get_family_for(request.user, pk, write=True)
+    form = FamilyForm(request.POST or None, instance=family)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            log_action(
+                user=request.user,
+                action=AuditAction.CHANGE,
+                obj=family,
+                changes={"fields": changed_fields(form)},
+            )
+        messages.success(request, _("The family's details were saved."))
+        return redirect(family)
+    return render(request, "cases/family_form.html", {"family": family, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def person_add(request, pk: int):
+    family = get_family_for(request.user, pk, write=True)
+    form = PersonForm(request.POST or None, initial={"last_name": family.name})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            person = form.save(commit=False)
+            person.family = family
+            person.save()
+            log_action(user=request.user, action=AuditAction.CREATE, obj=person)
+        messages.success(request, _("%(name)s was added to the family.") % {"name": person})
+        return redirect(family)
+    return render(request, "cases/person_form.html", {"family": family, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def person_edit(request, pk: int):
+    person = get_object_or_404(
+        Person.objects.filter(family__in=Family.objects.visible_to(request.user)).select_related(
+            "family"
+        ),
+        pk=pk,
+    )
+    family = get_family_for(request.user, person.family_id, write=True)
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            log_action(
+                user=request.user,
+                action=AuditAction.CHANGE,
+                obj=person,
+                changes={"fields": changed_fields(form)},
+            )
+        messages.success(request, _("The person's details were saved."))
+        return redirect(family)
+    return render(
+        request, "cases/person_form.html", {"family": family, "form": form, "person": person}
+    )
+
+
+# --- Helps and approvals -----------------------------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def help_add(request, pk: int):
+    case = get_case_for(request.user, pk, write=True)
+    form = HelpForm(request.POST or None, case=case, initial={"start": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        help = form.save(commit=False)
+        help.case = case
+        try:
+            services.request_help(help=help, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(
+                request, _("The help was recorded and now waits for the team lead's approval.")
+            )
+            return redirect(case)
+    return render(request, "cases/help_form.html", {"case": case, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def help_end(request, pk: int):
+    help = get_help_for(request.user, pk, write=True)
+    form = HelpEndForm(request.POST or None, help=help, initial={"end": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_help(
+                help=help,
+                on=form.cleaned_data["end"],
+                reason=form.cleaned_data["end_reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The help was ended."))
+            return redirect(help.case)
+    return render(request, "cases/help_end.html", {"help": help, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def help_hours_change(request, pk: int):
+    help = get_help_for(request.user, pk, write=True)
+    form = HoursChangeForm(
+        request.POST or None, initial={"proposed_hours_per_month": help.planned_hours_per_month}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_hours_change(
+                help=help,
+                hours=form.cleaned_data["proposed_hours_per_month"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The new hours wait for the team lead's approval."))
+            return redirect(help.case)
+    return render(request, "cases/help_hours.html", {"help": help, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def approval_decide(request, pk: int):
+    approval = get_approval_for(request.user, pk)
+    if not services.can_decide(approval, request.user) or not approval.is_pending:
+        raise PermissionDenied
+    form = ApprovalDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide_approval(
+                approval=approval,
+                approve=form.cleaned_data["decision"] == ApprovalStatus.APPROVED,
+                comment=form.cleaned_data["comment"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("Your decision was saved."))
+            return redirect("desk")
+    return render(request, "cases/approval_decide.html", {"approval": approval, "form": form})
+
+
+# --- Help plans -------------------------------------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def plan_new(request, pk: int):
+    help = get_help_for(request.user, pk, write=True)
+    current = help.plans.filter(is_current=True).prefetch_related("goals").first()
+    initial = {"based_on_version": current.version if current else 0}
+    goal_initial = []
+    if current:
+        initial.update(participants=current.participants, agreed_steps=current.agreed_steps)
+        goal_initial = [
+            {"description": g.description, "status": g.status} for g in current.goals.all()
+        ]
+    form = HelpPlanForm(request.POST or None, help=help, initial=initial)
+    goals = GoalFormSet(request.POST or None, prefix="goals", initial=goal_initial)
+    conflict = False
+    if request.method == "POST" and form.is_valid() and goals.is_valid():
+        try:
+            plan = services.save_help_plan(
+                help=help,
+                based_on_version=form.cleaned_data["based_on_version"],
+                plan=form.save(commit=False),
+                goals=goals.goals(),
+                by=request.user,
+            )
+        except services.PlanConflict:
+            conflict = True
+            messages.error(
+                request,
+                _(
+                    "Someone else saved a newer version of this help plan while you were "
+                    "writing. Your text is still in the form below; compare it with the "
+                    "current version and save again."
+                ),
+            )
+            form.data = form.data.copy()
+            latest = help.plans.filter(is_current=True).first()
+            form.data["based_on_version"] = latest.version if latest else 0
+        else:
+            messages.success(
+                request, _("Version %(v)s of the help plan was saved.") % {"v": plan.version}
+            )
+            return redirect(help.case)
+    status = 409 if conflict else 200
+    return render(
+        request,
+        "cases/plan_form.html",
+        {"help": help, "form": form, "goals": goals, "current": current, "conflict": conflict},
+        status=status,
+    )
+
+
+@roles_required(*CASE_ROLES)
+def plan_detail(request, pk: int):
+    plan = get_plan_for(request.user, pk)
+    log_action(user=request.user, action=AuditAction.VIEW, obj=plan, request=request)
+    return render(
+        request,
+        "cases/plan_detail.html",
+        {"plan": plan, "goals": plan.goals.all(), "help": plan.help},
+    )
+
+
+@roles_required(*CASE_ROLES)
+def plan_pdf(request, pk: int):
+    plan = get_plan_for(request.user, pk)
+    pdf = render_pdf(
+        "cases/plan_pdf.html",
+        {
+            "plan": plan,
+            "goals": plan.goals.all(),
+            "help": plan.help,
+            "case": plan.help.case,
+            "printed_at": timezone.localtime(),
+        },
+    )
+    log_action(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        obj=plan,
+        changes={"format": "pdf"},
+        request=request,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="hilfeplan-{plan.help.case.reference}-v{plan.version}.pdf"'
+    )
+    return response
+
+
+# --- § 8a risk assessments ----------------------------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def risk_assessment_add(request, pk: int):
+    case = get_case_for(request.user, pk, write=True)
+    form = RiskAssessmentForm(
+        request.POST or None, case=case, initial={"report_received_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            assessment = form.save(commit=False)
+            assessment.created_by = request.user
+            assessment.save()
+            log_action(user=request.user, action=AuditAction.CREATE, obj=assessment)
+        messages.success(request, _("The § 8a assessment was saved."))
+        return redirect(f"{case.get_absolute_url()}#risk")
+    return render(request, "cases/risk_form.html", {"case": case, "form": form})
+
+
+@roles_required(*ASD_ROLES)
+def risk_assessment_edit(request, pk: int):
+    assessment = get_risk_assessment_for(request.user, pk)
+    case = assessment.case
+    writable = can_write_case(request.user, case)
+    if request.method == "POST" and not writable:
+        raise PermissionDenied
+    form = RiskAssessmentForm(request.POST or None, instance=assessment, case=case)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            log_action(
+                user=request.user,
+                action=AuditAction.CHANGE,
+                obj=assessment,
+                changes={"fields": changed_fields(form)},
+            )
+        messages.success(request, _("The § 8a assessment was saved."))
+        return redirect(f"{case.get_absolute_url()}#risk")
+    if request.method == "GET":
+        log_action(user=request.user, action=AuditAction.VIEW, obj=assessment, request=request)
+    return render(
+        request,
+        "cases/risk_form.html",
+        {"case": case, "form": form, "assessment": assessment, "readonly": not writable},
+    )
+
+
+# --- The desk (start page) ---------------------------------------------------------
+
+
+@login_required
+def desk(request):
+    user = request.user
+    if not user.sees_case_data:
+        return render(request, "core/home.html")
+    today = timezone.localdate()
+    return render(
+        request,
+        "cases/desk.html",
+        {"desk": desk_for(user, today), "today": today, "is_lead": user.role == Role.ASD_LEAD},
+    )

@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ASD = "asd", _("ASD caseworker")
+    ASD_LEAD = "asd_lead", _("ASD team lead")
+    PROVIDER_STAFF = "provider_staff", _("Provider staff")
+    PROVIDER_LEAD = "provider_lead", _("Provider team lead")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    CONTROLLER = "controller", _("Controlling")
+    DATA_PROTECTION = "data_protection", _("Data protection officer")
+    ADMIN = "admin", _("Administrator")
+
+
+ASD_ROLES = (Role.ASD, Role.ASD_LEAD)
+PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD)
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.ASD)
+    team = models.ForeignKey(
+        "cases.Team",
+        verbose_name=_("ASD team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    provider = models.ForeignKey(
+        "providers.Provider",
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["asd", "asd_lead"]) | models.Q(provider__isnull=True),
+                name="asd_users_have_no_provider",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["provider_staff", "provider_lead"])
+                | models.Q(team__isnull=True),
+                name="provider_users_have_no_asd_team",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_asd(self) -> bool:
+        return self.role in ASD_ROLES
+
+    @property
+    def is_asd_lead(self) -> bool:
+        return self.role == Role.ASD_LEAD
+
+    @property
+    def is_provider(self) -> bool:
+        return self.role in PROVIDER_ROLES
+
+    @property
+    def sees_case_data(self) -> bool:
+        return self.is_asd or self.is_provider
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("viewed")
+    LIST = "list", _("listed")
+    CREATE = "create", _("created")
+    CHANGE = "change", _("changed")
+    DELETE = "delete", _("deleted")
+    EXPORT = "export", _("exported")
+    LOGIN = "login", _("logged in")
+    LOGOUT = "logout", _("logged out")
+    LOGIN_FAILED = "login_failed", _("login failed")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only")
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only audit log.
+
+    It records who did what to which object, never the personal data itself:
+    `changes` holds the names of changed fields, not their values.
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    changes = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["user", "at"]),
+            models.Index(fields=["action", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only")
