@@ -109,7 +109,10 @@ class CaseNoteForm(forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["kind", "text"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "kind": forms.Select(attrs={"class": "form-select"}),
+            "text": forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        }
 
     def clean_text(self):
         text = self.cleaned_data["text"].strip()

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from core.access import roles_required
@@ -58,6 +59,13 @@ from .selectors import desk_for
 
 CASE_ROLES = ASD_ROLES + PROVIDER_ROLES
 CASES_PER_PAGE = 25
+SORT_COLUMNS = [
+    ("reference", _lazy("File number")),
+    ("family", _lazy("Family")),
+    ("opened", _lazy("Opened on")),
+    ("owner", _lazy("Case owner")),
+    ("status", _lazy("Status")),
+]
 
 
 def _show_errors(request, error: ValidationError) -> None:
@@ -89,13 +97,19 @@ def case_list(request):
     return render(
         request,
         "cases/case_list.html",
-        {"filter": case_filter, "page": page, "can_open_case": request.user.role in ASD_ROLES},
+        {
+            "filter": case_filter,
+            "page": page,
+            "can_open_case": request.user.role in ASD_ROLES,
+            "sort_columns": SORT_COLUMNS,
+            "current_order": request.GET.get("ordering", ""),
+        },
     )
 
 
 @roles_required(*CASE_ROLES)
 def case_export(request, fmt: str):
-    _, cases = _filtered_cases(request)
+    __, cases = _filtered_cases(request)
     header = [
         _("File number"),
         _("Family"),
