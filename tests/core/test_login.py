@@ -17,7 +17,7 @@ def test_login_with_right_password_lands_on_desk(client, asd):
 def test_wrong_password_shows_a_german_message(client, asd):
     response = _login(client, "asd", "falsch")
     assert response.status_code == 200
-    assert "Bitte einen gültigen Benutzernamen und ein Passwort eingeben" in response.text
+    assert "Bitte Benutzername und Passwort eingeben" in response.text
 
 
 def test_login_is_throttled_after_repeated_failures(client, asd, settings):
