@@ -8,6 +8,7 @@ from core import views as core_views
 urlpatterns = [
     path("", cases_views.desk, name="desk"),
     path("cases/", include("cases.urls")),
+    path("providers/", include("providers.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

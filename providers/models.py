@@ -157,6 +157,15 @@ class HourEntry(models.Model):
         blank=True,
         related_name="corrections",
     )
+    approval = models.ForeignKey(
+        "MonthApproval",
+        verbose_name=_("approved with"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        editable=False,
+    )
     split_group = models.UUIDField(_("group session"), null=True, blank=True, editable=False)
     idempotency_key = models.UUIDField(
         _("form key"), unique=True, default=uuid.uuid4, editable=False
@@ -206,8 +215,12 @@ class HourEntry(models.Model):
         return f"{self.date:%d.%m.%Y} {self.minutes} min {self.get_kind_display()}"
 
     @property
-    def hours(self):
-        return self.minutes / 60
+    def is_locked(self) -> bool:
+        return self.approval_id is not None
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
 
 
 class ApprovalState(models.TextChoices):
@@ -216,7 +229,11 @@ class ApprovalState(models.TextChoices):
 
 
 class MonthApproval(models.Model):
-    """The provider team lead's decision on one professional's month of hours."""
+    """The provider team lead's decision on one professional's month of hours.
+
+    Approving locks the entries present at that moment (HourEntry.approval); entries
+    and corrections logged later stay open until the month is approved again.
+    """
 
     provider = models.ForeignKey(Provider, verbose_name=_("provider"), on_delete=models.PROTECT)
     staff = models.ForeignKey(

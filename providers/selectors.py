@@ -1,0 +1,222 @@
+"""Reads for the hour sheet, the team lead's overview and the office's sums."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from cases.models import AMBULANT_SETTINGS, Help
+
+from .models import HourEntry, HourKind, MonthApproval, month_start
+
+PLAN_TOLERANCE = Decimal("0.20")
+QUIET_DAYS = 14
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    return (month_start(day) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(
+        days=1
+    )
+
+
+def hours(minutes: int | None) -> Decimal:
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def loggable_helps(provider_id: int, today: datetime.date):
+    """Helps a provider's staff can log on: active now or within the last two months."""
+    return (
+        Help.objects.active_in(today - datetime.timedelta(days=62), today)
+        .filter(provider_id=provider_id)
+        .select_related("case__family")
+        .order_by("case__family__name", "start")
+    )
+
+
+@dataclass
+class SheetDay:
+    date: datetime.date
+    entries: list = field(default_factory=list)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(e.minutes for e in self.entries)
+
+
+@dataclass
+class HelpBudgetLine:
+    help: Help
+    delivered_minutes: int
+
+    @property
+    def delivered_hours(self) -> Decimal:
+        return hours(self.delivered_minutes)
+
+    @property
+    def planned_hours(self) -> Decimal | None:
+        return self.help.planned_hours_per_month
+
+
+def hour_sheet(user, monday: datetime.date, today: datetime.date) -> dict:
+    sunday = monday + datetime.timedelta(days=6)
+    entries = (
+        HourEntry.objects.filter(staff=user)
+        .between(monday, sunday)
+        .select_related("help__case__family", "corrects")
+    )
+    days = {
+        monday + datetime.timedelta(days=i): SheetDay(monday + datetime.timedelta(days=i))
+        for i in range(7)
+    }
+    for entry in entries:
+        days[entry.date].entries.append(entry)
+    month = month_start(min(sunday, today) if monday <= today else monday)
+    month_total = (
+        HourEntry.objects.filter(staff=user).in_month(month).aggregate(t=Sum("minutes"))["t"] or 0
+    )
+    helps = list(loggable_helps(user.provider_id, today))
+    delivered = dict(
+        HourEntry.objects.filter(help__in=[h.pk for h in helps])
+        .in_month(month)
+        .values_list("help_id")
+        .annotate(t=Sum("minutes"))
+    )
+    approval = MonthApproval.objects.filter(staff=user, month=month).first()
+    return {
+        "days": list(days.values()),
+        "week_total": sum(d.total_minutes for d in days.values()),
+        "month": month,
+        "month_total": month_total,
+        "helps": helps,
+        "help_lines": [
+            HelpBudgetLine(h, delivered.get(h.pk, 0))
+            for h in helps
+            if h.is_active_on(today) and h.setting in AMBULANT_SETTINGS
+        ],
+        "approval": approval,
+    }
+
+
+@dataclass
+class PlanCheck:
+    help: Help
+    delivered_minutes: int
+    last_entry: datetime.date | None
+
+    @property
+    def delivered_hours(self) -> Decimal:
+        return hours(self.delivered_minutes)
+
+    @property
+    def ratio(self) -> Decimal | None:
+        planned = self.help.planned_hours_per_month
+        if not planned:
+            return None
+        return (self.delivered_hours / planned).quantize(Decimal("0.01"))
+
+    @property
+    def flag(self) -> str:
+        ratio = self.ratio
+        if ratio is None:
+            return ""
+        if ratio < 1 - PLAN_TOLERANCE:
+            return "under"
+        if ratio > 1 + PLAN_TOLERANCE:
+            return "over"
+        return ""
+
+
+def provider_overview(provider_id: int, month: datetime.date, today: datetime.date) -> dict:
+    start, end = month_start(month), month_end(month)
+    in_month = HourEntry.objects.filter(provider_id=provider_id).between(start, end)
+    by_staff_kind = (
+        in_month.values("staff_id", "staff__first_name", "staff__last_name", "kind")
+        .annotate(total=Sum("minutes"))
+        .order_by("staff__last_name", "staff__first_name")
+    )
+    staff_rows: dict[int, dict] = {}
+    kind_totals = dict.fromkeys(HourKind.values, 0)
+    for row in by_staff_kind:
+        line = staff_rows.setdefault(
+            row["staff_id"],
+            {
+                "staff_id": row["staff_id"],
+                "name": f"{row['staff__first_name']} {row['staff__last_name']}",
+                "kinds": dict.fromkeys(HourKind.values, 0),
+                "total": 0,
+                "approval": None,
+                "open_entries": 0,
+            },
+        )
+        line["kinds"][row["kind"]] += row["total"]
+        line["total"] += row["total"]
+        kind_totals[row["kind"]] += row["total"]
+    open_counts = dict(
+        in_month.filter(approval__isnull=True).values_list("staff_id").annotate(n=Count("id"))
+    )
+    for approval in MonthApproval.objects.filter(provider_id=provider_id, month=start):
+        if approval.staff_id in staff_rows:
+            staff_rows[approval.staff_id]["approval"] = approval
+    for staff_id, n in open_counts.items():
+        if staff_id in staff_rows:
+            staff_rows[staff_id]["open_entries"] = n
+    total = sum(kind_totals.values())
+    for line in staff_rows.values():
+        line["kind_list"] = [line["kinds"][k] for k in HourKind.values]
+    helps = (
+        Help.objects.active_in(start, end)
+        .filter(provider_id=provider_id)
+        .select_related("case__family")
+        .annotate(
+            month_minutes=Sum(
+                "hour_entries__minutes",
+                filter=Q(hour_entries__date__gte=start, hour_entries__date__lte=end),
+            ),
+            last_entry=Max("hour_entries__date"),
+        )
+        .order_by("case__family__name")
+    )
+    checks = [PlanCheck(h, h.month_minutes or 0, h.last_entry) for h in helps]
+    quiet_since = today - datetime.timedelta(days=QUIET_DAYS)
+    return {
+        "start": start,
+        "end": end,
+        "staff_rows": list(staff_rows.values()),
+        "kind_totals": kind_totals,
+        "total": total,
+        "shares": {
+            kind: (Decimal(m * 100) / total).quantize(Decimal("0.1")) if total else None
+            for kind, m in kind_totals.items()
+        },
+        "plan_checks": [c for c in checks if c.help.setting in AMBULANT_SETTINGS],
+        "quiet_helps": [
+            c
+            for c in checks
+            if c.help.is_active_on(today) and (c.last_entry is None or c.last_entry < quiet_since)
+        ],
+    }
+
+
+def hours_summary(year: int) -> list[dict]:
+    """Sums by provider, month and kind for the office: no names, no cases."""
+    rows = (
+        HourEntry.objects.filter(date__year=year)
+        .values("provider__name", "date__month", "kind")
+        .annotate(total=Sum("minutes"))
+        .order_by("provider__name", "date__month", "kind")
+    )
+    return list(rows)
+
+
+def delivered_by_help(help_ids, today: datetime.date | None = None) -> dict[int, dict]:
+    """Minutes delivered per help: this month and in total (for the case page)."""
+    today = today or timezone.localdate()
+    start = month_start(today)
+    rows = (
+        HourEntry.objects.filter(help_id__in=help_ids)
+        .values("help_id")
+        .annotate(total=Sum("minutes"), month=Sum("minutes", filter=Q(date__gte=start)))
+    )
+    return {r["help_id"]: {"total": hours(r["total"]), "month": hours(r["month"])} for r in rows}
