@@ -63,7 +63,9 @@ class HourEntryForm(forms.Form):
             data["minutes"] = minutes
         if minutes is None and "minutes" not in self.errors:
             self.add_error("minutes", _("Please give the duration or the start and end time."))
-        if data.get("kind") == HourKind.CASE_SPECIFIC and not data.get("help"):
+        # A help that is not among the choices already has its own error there.
+        missing_help = not data.get("help") and "help" not in self.errors
+        if data.get("kind") == HourKind.CASE_SPECIFIC and missing_help:
             self.add_error("help", _("A case-specific entry needs the help it was delivered for."))
         if data.get("kind") != HourKind.CASE_SPECIFIC:
             data["help"] = None
