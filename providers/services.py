@@ -246,7 +246,7 @@ def approve_month(*, staff: User, month: datetime.date, by: User) -> MonthApprov
     month = month_start(month)
     _check_lead(by.provider_id, staff, by)
     _lock_person(staff)
-    if month >= month_start(timezone.localdate()) + datetime.timedelta(days=31):
+    if month > month_start(timezone.localdate()):
         raise ValidationError(_("A future month cannot be approved."))
     approval, __ = MonthApproval.objects.update_or_create(
         staff=staff,
