@@ -111,6 +111,9 @@ def _own_entry(request, pk: int) -> HourEntry:
 @roles_required(*PROVIDER_ROLES)
 def entry_edit(request, pk: int):
     entry = _own_entry(request, pk)
+    if entry.is_correction:
+        # A correction is changed by correcting its original once more.
+        return redirect("providers:entry_correct", pk=entry.corrects_id)
     if entry.is_locked:
         return redirect("providers:entry_correct", pk=entry.pk)
     helps = loggable_helps(request.user.provider_id, timezone.localdate())
