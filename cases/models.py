@@ -527,6 +527,37 @@ class Help(models.Model):
         return self.end is not None
 
 
+class DailyRate(models.Model):
+    """The daily rate (Tagessatz) of a stationary placement, in force from a day on.
+
+    Rates change over time; stationary costs are billed day by day at the rate in
+    force on each day, so the history is kept, never overwritten.
+    """
+
+    help = models.ForeignKey(
+        Help, verbose_name=_("help"), on_delete=models.CASCADE, related_name="rates"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    amount = models.DecimalField(_("daily rate (€)"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("daily rate")
+        verbose_name_plural = _("daily rates")
+        ordering = ["help", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["help", "valid_from"], name="one_rate_per_day"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="daily_rate_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="daily_rate_period_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} € ab {self.valid_from:%d.%m.%Y}"
+
+
 class HelpApproval(models.Model):
     """A request for the team lead's approval (four-eyes) of a grant or an hours change."""
 

@@ -19,6 +19,7 @@ from .models import (
     Case,
     CaseNote,
     CaseStatus,
+    DailyRate,
     Family,
     Help,
     HelpApproval,
@@ -102,6 +103,8 @@ def request_help(*, help: Help, by, reason: str = "") -> Help:
     help.created_by = by
     help.full_clean()
     help.save()
+    if help.is_stationary:
+        DailyRate.objects.create(help=help, valid_from=help.start, amount=help.daily_rate)
     HelpApproval.objects.create(
         help=help,
         kind=ApprovalKind.GRANT,
@@ -230,3 +233,28 @@ def add_note(*, case: Case, kind: str, text: str, by) -> CaseNote:
     note = CaseNote.objects.create(case=case, kind=kind, text=text, author=by)
     log_action(user=by, action=AuditAction.CREATE, obj=note)
     return note
+
+
+@transaction.atomic
+def change_daily_rate(*, help: Help, valid_from: datetime.date, amount: Decimal, by) -> DailyRate:
+    """A new daily rate from a day on; the previous rate ends the day before."""
+    if not help.is_stationary:
+        raise ValidationError(_("Only a stationary help has a daily rate."))
+    if amount <= 0:
+        raise ValidationError({"amount": _("The daily rate must be more than 0 €.")})
+    current = help.rates.select_for_update().order_by("-valid_from").first()
+    if current is not None and valid_from <= current.valid_from:
+        raise ValidationError(
+            {
+                "valid_from": _("A new rate must start after the current one (%(day)s).")
+                % {"day": f"{current.valid_from:%d.%m.%Y}"}
+            }
+        )
+    if help.end is not None and valid_from > help.end:
+        raise ValidationError({"valid_from": _("The help has already ended by then.")})
+    if current is not None:
+        current.valid_until = valid_from - datetime.timedelta(days=1)
+        current.save(update_fields=["valid_until"])
+    rate = DailyRate.objects.create(help=help, valid_from=valid_from, amount=amount)
+    log_action(user=by, action=AuditAction.CREATE, obj=rate, changes={"help": help.pk})
+    return rate

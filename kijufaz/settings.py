@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "core",
     "cases",
     "providers",
+    "budgets",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,169 @@
+"""Budget figures, computed in the database (DOMAIN.md KPI definitions are binding).
+
+Every function works on a set of regions at once and groups by region, so a
+dashboard over many regions costs the same number of queries as over one.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import DateField, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least
+
+from cases.models import ApprovalStatus, DailyRate, Setting
+from core.db import DaysBetween
+
+from .models import Posting, Reallocation, ReallocationStatus, SubBudgetKind
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def money(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _date(value: datetime.date) -> Value:
+    return Value(value, output_field=DateField())
+
+
+def stationary_rates(region_ids=None):
+    """Rate periods of approved stationary placements (the rows stationary costs come from)."""
+    rates = DailyRate.objects.filter(
+        help__setting=Setting.STATIONARY, help__status=ApprovalStatus.APPROVED
+    )
+    if region_ids is not None:
+        rates = rates.filter(help__case__family__region__in=region_ids)
+    return rates
+
+
+def billed_days_expression(start: datetime.date, end: datetime.date):
+    """Billed days of a rate period inside [start, end].
+
+    A placement is billed from its start up to the day before its end; an open
+    one every day. The rate period runs from valid_from to valid_until inclusive.
+    """
+    after_end = end + ONE_DAY
+    first = Greatest("valid_from", "help__start", _date(start), output_field=DateField())
+    days = Least(
+        DaysBetween(Coalesce("help__end", _date(after_end)), first),
+        DaysBetween(_date(after_end), first),
+        DaysBetween(Coalesce("valid_until", _date(end)), first) + Value(1),
+    )
+    return Greatest(days, Value(0))
+
+
+def stationary_by(rates, start: datetime.date, end: datetime.date, *group_by: str) -> list[dict]:
+    """[{...group fields, days, cost}] for the rate periods, grouped as asked."""
+    rows = (
+        _in_period(rates, start, end)
+        .values(*group_by)
+        .annotate(**_days_and_cost(start, end))
+        .order_by(*group_by)
+    )
+    return [{**row, "days": row["days"] or 0, "cost": money(row["cost"])} for row in rows]
+
+
+def _in_period(rates, start: datetime.date, end: datetime.date):
+    return (
+        rates.filter(help__start__lte=end, valid_from__lte=end)
+        .filter(Q(help__end__isnull=True) | Q(help__end__gt=start))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
+    )
+
+
+def _days_and_cost(start: datetime.date, end: datetime.date) -> dict:
+    days = billed_days_expression(start, end)
+    return {
+        "days": Sum(days),
+        "cost": Sum(
+            days * Coalesce("amount", Value(ZERO)),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+    }
+
+
+def stationary_cost(rates, start: datetime.date, end: datetime.date) -> tuple[int, Decimal]:
+    """Stationary days and cost of the rate periods inside [start, end]."""
+    totals = _in_period(rates, start, end).aggregate(**_days_and_cost(start, end))
+    return totals["days"] or 0, money(totals["cost"])
+
+
+def committed_by_region(region_ids, day: datetime.date) -> dict[int, Decimal]:
+    """Committed stationary costs as of `day`, per region.
+
+    Ongoing placements are billed from day + 1 to the day before their (planned)
+    end, or to 31 December, at the rate in force on `day`.
+    """
+    year_end = datetime.date(day.year, 12, 31)
+    after_year = year_end + ONE_DAY
+    first = _date(day + ONE_DAY)
+    last_excl = Least(
+        Coalesce("help__end", "help__planned_end", _date(after_year)),
+        _date(after_year),
+        output_field=DateField(),
+    )
+    days = Greatest(DaysBetween(last_excl, first), Value(0))
+    rows = (
+        stationary_rates(region_ids)
+        .filter(valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .filter(help__start__lte=day)
+        .filter(Q(help__end__isnull=True) | Q(help__end__gt=day))
+        .values("help__case__family__region")
+        .annotate(
+            cost=Sum(
+                days * Coalesce("amount", Value(ZERO)),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+    )
+    return {row["help__case__family__region"]: money(row["cost"]) for row in rows}
+
+
+def flexible_spent_by(
+    region_ids, start: datetime.date, end: datetime.date, *group_by: str
+) -> list[dict]:
+    rows = (
+        Posting.objects.filter(
+            sub_budget__kind=SubBudgetKind.FLEXIBLE,
+            sub_budget__contract__region__in=region_ids,
+            booked_on__gte=start,
+            booked_on__lte=end,
+        )
+        .values("sub_budget__contract__region", *group_by)
+        .annotate(total=Sum("amount"))
+        .order_by("sub_budget__contract__region", *group_by)
+    )
+    return [{**row, "total": money(row["total"])} for row in rows]
+
+
+def planned_by_contract(contracts, day: datetime.date) -> dict[tuple[int, str], Decimal]:
+    """Plan per (contract, kind): the plan lines plus reallocations approved by `day`."""
+    from .models import PlanLine
+
+    planned: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    lines = (
+        PlanLine.objects.filter(sub_budget__contract__in=contracts)
+        .values("sub_budget__contract", "sub_budget__kind")
+        .annotate(total=Sum("amount"))
+    )
+    for row in lines:
+        planned[(row["sub_budget__contract"], row["sub_budget__kind"])] += money(row["total"])
+    moves = (
+        Reallocation.objects.filter(
+            contract__in=contracts,
+            status=ReallocationStatus.APPROVED,
+            decided_at__date__lte=day,
+        )
+        .values("contract", "direction")
+        .annotate(total=Sum("amount"))
+    )
+    for row in moves:
+        to_flexible = row["direction"] == "to_flexible"
+        amount = money(row["total"])
+        planned[(row["contract"], SubBudgetKind.FLEXIBLE)] += amount if to_flexible else -amount
+        planned[(row["contract"], SubBudgetKind.STATIONARY)] += -amount if to_flexible else amount
+    return planned
