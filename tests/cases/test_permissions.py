@@ -297,3 +297,18 @@ def test_case_list_and_export_leave_out_cases_outside_the_scope(client, request,
     assert case.reference not in listed
     assert case.reference not in exported
     assert case.family.name not in exported
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG cases/selectors.py desk_for: reviews start from Help.objects.active_on(), "
+    "not Help.objects.visible_to(user), so provider staff see other providers' help plans",
+)
+def test_provider_desk_lists_only_reviews_of_its_own_helps(client, fachkraft, case, other_provider):
+    other_help = f.make_help(case, other_provider, legal_basis="35a", setting="ambulant")
+    other_plan = f.make_plan(other_help, next_review_due=f.today() + datetime.timedelta(days=5))
+    client.force_login(fachkraft)
+
+    desk = client.get(reverse("desk")).context["desk"]
+
+    assert other_plan not in list(desk.reviews)
