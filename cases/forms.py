@@ -142,6 +142,7 @@ class HelpForm(forms.ModelForm):
             "daily_rate",
         ]
         widgets = {"start": DateInput(), "planned_end": DateInput()}
+        localized_fields = ["planned_hours_per_month", "daily_rate"]
         help_texts = {
             "setting": _("Left empty, the setting follows from the legal basis where it is fixed."),
             "planned_hours_per_month": _("For ambulant and flexible help."),
@@ -224,7 +225,11 @@ class HelpEndForm(forms.Form):
 
 class HoursChangeForm(forms.Form):
     proposed_hours_per_month = forms.DecimalField(
-        label=_("New approved hours per month"), min_value=0, max_value=400, decimal_places=2
+        label=_("New approved hours per month"),
+        min_value=0,
+        max_value=400,
+        decimal_places=2,
+        localize=True,
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 

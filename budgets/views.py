@@ -1,0 +1,349 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cases.models import Region
+from core import charts
+from core.access import roles_required
+from core.audit import log_action
+from core.exports import csv_response, xlsx_response
+from core.models import AuditAction, Role
+
+from . import services
+from .dashboard import drill_down, region_years
+from .forms import (
+    CloseMonthForm,
+    DecisionForm,
+    PostingForm,
+    ReallocationForm,
+    ReverseReallocationForm,
+)
+from .models import (
+    BUDGET_ROLES,
+    Posting,
+    Reallocation,
+    ReallocationStatus,
+    ServiceContract,
+    SubBudgetKind,
+)
+
+VIEW_ROLES = (*BUDGET_ROLES, Role.PROVIDER_LEAD)
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _year_param(request) -> int:
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        messages.warning(request, _("The year was not understood; showing this year."))
+        return today.year
+    if not 2000 <= year <= 2100:
+        messages.warning(request, _("The year was not understood; showing this year."))
+        return today.year
+    return year
+
+
+def _visible_regions(user):
+    contracts = ServiceContract.objects.visible_to(user)
+    if user.role in BUDGET_ROLES:
+        return Region.objects.order_by("name")
+    return Region.objects.filter(contracts__in=contracts).distinct().order_by("name")
+
+
+def _chart_context(current) -> dict:
+    months = charts.MONTH_LABELS
+    burn = charts.line_chart(
+        {
+            _("spent (cumulative)"): current.cumulative_spent(),
+            _("plan (linear)"): current.cumulative_plan(),
+        },
+        title=_("Spending against plan, %(region)s") % {"region": current.region_name},
+        ylabel="€",
+    )
+    share = charts.line_chart(
+        {
+            _("ambulant share by count"): current.monthly_share_by_count(),
+            _("ambulant share by cost"): current.monthly_share_by_cost(),
+        },
+        title=_("Ambulant share, %(region)s") % {"region": current.region_name},
+        ylabel="%",
+    )
+    return {"burn_chart": burn, "share_chart": share, "month_labels": months}
+
+
+@roles_required(*VIEW_ROLES)
+def dashboard(request):
+    user, today = request.user, timezone.localdate()
+    year = _year_param(request)
+    regions = list(_visible_regions(user))
+    region_filter = request.GET.get("region")
+    if region_filter:
+        regions = [r for r in regions if r.slug == region_filter] or regions
+    current = region_years(year, regions, today)
+    previous = {ry.region_id: ry for ry in region_years(year - 1, regions, today, detailed=False)}
+    rows = [
+        {
+            "now": ry,
+            "before": previous.get(ry.region_id),
+            **(_chart_context(ry) if ry.contract else {}),
+        }
+        for ry in current
+    ]
+    pending = Reallocation.objects.filter(
+        contract__in=ServiceContract.objects.visible_to(user), status=ReallocationStatus.PROPOSED
+    ).select_related("contract", "proposed_by")
+    context = {
+        "year": year,
+        "rows": rows,
+        "regions": _visible_regions(user),
+        "region_filter": region_filter or "",
+        "drill": drill_down(year, [r.pk for r in regions], today),
+        "pending": pending,
+        "can_decide": user.role == Role.DEPARTMENT_HEAD,
+        "previous_year": year - 1,
+        "next_year": year + 1,
+    }
+    return render(request, "budgets/dashboard.html", context)
+
+
+@roles_required(*VIEW_ROLES)
+def dashboard_export(request, fmt: str):
+    today = timezone.localdate()
+    year = _year_param(request)
+    regions = list(_visible_regions(request.user))
+    header = [
+        _("Year"),
+        _("Region"),
+        _("Sub-budget"),
+        _("Planned (€)"),
+        _("Booked (€)"),
+        _("Committed (€)"),
+        _("Forecast (€)"),
+        _("Utilisation (%)"),
+    ]
+    rows = []
+    for ry in region_years(year, regions, today, detailed=False):
+        for figures in (ry.flexible, ry.stationary):
+            rows.append(
+                [
+                    year,
+                    ry.region_name,
+                    str(figures.label),
+                    figures.planned,
+                    figures.booked,
+                    figures.committed,
+                    figures.forecast,
+                    figures.utilisation,
+                ]
+            )
+    log_action(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        object_type="budgets.dashboard",
+        changes={"format": fmt, "year": year},
+        request=request,
+    )
+    filename = f"budgets-{year}"
+    if fmt == "xlsx":
+        return xlsx_response(filename, header, rows)
+    return csv_response(filename, header, rows)
+
+
+def _get_contract(request, pk: int) -> ServiceContract:
+    return get_object_or_404(
+        ServiceContract.objects.visible_to(request.user).select_related("region"), pk=pk
+    )
+
+
+@roles_required(*VIEW_ROLES)
+def contract_detail(request, pk: int):
+    contract = _get_contract(request, pk)
+    figures = region_years(contract.year, [contract.region], timezone.localdate(), detailed=False)[
+        0
+    ]
+    postings = (
+        Posting.objects.filter(sub_budget__contract=contract)
+        .select_related("created_by", "corrects")
+        .order_by("-booked_on", "-id")
+    )
+    page = Paginator(postings, 25).get_page(request.GET.get("page"))
+    reallocations = contract.reallocations.select_related(
+        "proposed_by", "decided_by", "counter_of"
+    ).prefetch_related("countered_by")
+    can_book = request.user.role in BUDGET_ROLES
+    return render(
+        request,
+        "budgets/contract_detail.html",
+        {
+            "contract": contract,
+            "figures": figures,
+            "page": page,
+            "reallocations": reallocations,
+            "plan_lines": [
+                line
+                for sb in contract.sub_budgets.prefetch_related("plan_lines")
+                for line in sb.plan_lines.all()
+            ],
+            "closed_months": contract.closed_months.all(),
+            "can_book": can_book,
+            "can_decide": request.user.role == Role.DEPARTMENT_HEAD,
+            "posting_form": PostingForm(postings=postings) if can_book else None,
+            "reallocation_form": ReallocationForm() if can_book else None,
+            "close_form": CloseMonthForm() if request.user.role == Role.DEPARTMENT_HEAD else None,
+        },
+    )
+
+
+@roles_required(*BUDGET_ROLES)
+def posting_new(request, pk: int):
+    contract = _get_contract(request, pk)
+    postings = Posting.objects.filter(
+        sub_budget__contract=contract, sub_budget__kind=SubBudgetKind.FLEXIBLE
+    )
+    form = PostingForm(request.POST or None, postings=postings)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.book_posting(
+                contract=contract,
+                booked_on=data["booked_on"],
+                amount=data["amount"],
+                category=data["category"],
+                text=data["text"],
+                corrects=data["corrects"],
+                override_reason=data["override_reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The posting was booked."))
+            return redirect(contract)
+    return render(
+        request,
+        "budgets/posting_form.html",
+        {"contract": contract, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@roles_required(*BUDGET_ROLES)
+def reallocation_new(request, pk: int):
+    contract = _get_contract(request, pk)
+    form = ReallocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.propose_reallocation(
+                contract=contract,
+                direction=form.cleaned_data["direction"],
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request, _("The reallocation was proposed; the department head decides on it.")
+            )
+            return redirect(contract)
+    return render(
+        request,
+        "budgets/reallocation_form.html",
+        {"contract": contract, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _get_reallocation(request, pk: int) -> Reallocation:
+    return get_object_or_404(
+        Reallocation.objects.filter(
+            contract__in=ServiceContract.objects.visible_to(request.user)
+        ).select_related("contract__region", "proposed_by"),
+        pk=pk,
+    )
+
+
+@roles_required(Role.DEPARTMENT_HEAD)
+def reallocation_decide(request, pk: int):
+    reallocation = _get_reallocation(request, pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide_reallocation(
+                reallocation=reallocation,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+                override_reason=form.cleaned_data["override_reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Your decision was saved."))
+            return redirect("budgets:dashboard")
+    return render(
+        request,
+        "budgets/reallocation_decide.html",
+        {"reallocation": reallocation, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@roles_required(*BUDGET_ROLES)
+def reallocation_reverse(request, pk: int):
+    original = _get_reallocation(request, pk)
+    form = ReverseReallocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.propose_reallocation(
+                contract=original.contract,
+                direction=original.direction,
+                amount=original.amount,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                counter_of=original,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The counter-reallocation was proposed."))
+            return redirect(original.contract)
+    return render(
+        request,
+        "budgets/reallocation_reverse.html",
+        {"reallocation": original, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@roles_required(Role.DEPARTMENT_HEAD)
+@require_POST
+def close_month(request, pk: int):
+    contract = _get_contract(request, pk)
+    form = CloseMonthForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_month(
+                contract=contract, month=form.cleaned_data["month"], by=request.user
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The month was closed; it now takes only corrections."))
+    else:
+        messages.error(request, _("Please give a valid date of the month to close."))
+    return redirect(contract)
