@@ -299,11 +299,6 @@ def test_case_list_and_export_leave_out_cases_outside_the_scope(client, request,
     assert case.family.name not in exported
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cases/selectors.py desk_for: reviews start from Help.objects.active_on(), "
-    "not Help.objects.visible_to(user), so provider staff see other providers' help plans",
-)
 def test_provider_desk_lists_only_reviews_of_its_own_helps(client, fachkraft, case, other_provider):
     other_help = f.make_help(case, other_provider, legal_basis="35a", setting="ambulant")
     other_plan = f.make_plan(other_help, next_review_due=f.today() + datetime.timedelta(days=5))
@@ -312,3 +307,18 @@ def test_provider_desk_lists_only_reviews_of_its_own_helps(client, fachkraft, ca
     desk = client.get(reverse("desk")).context["desk"]
 
     assert other_plan not in list(desk.reviews)
+
+
+@pytest.mark.parametrize("persona", ["leitung", "controlling", "datenschutz", "admin_user"])
+def test_roles_without_case_access_get_a_start_page_without_case_data(
+    client, request, case, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.get(reverse("desk"))
+
+    assert "core/home.html" in [t.name for t in response.templates]
+    assert "desk" not in response.context
+    html = response.content.decode()
+    assert case.reference not in html
+    assert case.family.name not in html
