@@ -28,7 +28,7 @@ def desk_for(user, today: datetime.date) -> Desk:
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     reviews = (
         HelpPlan.objects.current()
-        .filter(help__in=Help.objects.active_on(today).filter(case__in=mine))
+        .filter(help__in=Help.objects.visible_to(user).active_on(today).filter(case__in=mine))
         .filter(next_review_due__lte=soon)
         .select_related("help__case__family")
         .order_by("next_review_due")

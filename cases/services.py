@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,7 +70,9 @@ def close_case(*, case: Case, on: datetime.date, reason: str, note: str, by) -> 
         raise ValidationError(_("The case is already closed."))
     if on < case.opened_on:
         raise ValidationError({"closed_on": _("A case cannot be closed before it was opened.")})
-    running = case.helps.exclude(status=ApprovalStatus.REJECTED).filter(end__isnull=True)
+    running = case.helps.exclude(status=ApprovalStatus.REJECTED).filter(
+        Q(end__isnull=True) | Q(end__gt=on)
+    )
     if running.exists():
         raise ValidationError(_("End all running helps before closing the case."))
     case.status = CaseStatus.CLOSED

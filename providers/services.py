@@ -164,6 +164,8 @@ def update_entry(*, entry: HourEntry, by: User, fields: dict, today=None) -> Hou
     entry = HourEntry.objects.select_related("help").get(pk=entry.pk)
     if entry.is_locked:
         raise ValidationError(_("Approved entries cannot be changed; log a correction instead."))
+    if entry.is_correction:
+        raise ValidationError(_("A correction is not changed; record another correction."))
     for name, value in fields.items():
         setattr(entry, name, value)
     _check_entry(entry, today=today or timezone.localdate())

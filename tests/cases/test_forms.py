@@ -370,11 +370,6 @@ def test_case_with_a_running_help_cannot_be_closed(owner_client, case):
     assert case.closed_on is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cases/services.py close_case: only helps without an end date count as "
-    "running, so a help that ends after the closing day does not stop the case from closing",
-)
 def test_case_cannot_be_closed_while_a_help_runs_past_the_closing_day(
     owner_client, asd, case, running_help
 ):

@@ -345,11 +345,6 @@ def test_correction_cannot_be_changed_through_the_edit_page(
     assert refreshed(correction).minutes == -15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="providers/services.py update_entry only refuses locked entries: an open correction "
-    "can be rewritten (any minutes, another kind or help); needs a check and a German message",
-)
 def test_update_service_refuses_to_change_a_correction(fachkraft, approved_entry):
     correction = services.correct_entry(
         original=approved_entry, corrected_minutes=45, reason="früher", by=fachkraft
