@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "cases",
     "providers",
     "budgets",
+    "controlling",
 ]
 
 MIDDLEWARE = [
