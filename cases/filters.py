@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Role, User
 
-from .models import Case, CaseStatus, LegalBasis, Region, Setting, Team
+from .models import Case, CaseStatus, Help, LegalBasis, Region, Setting, Team
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -53,6 +53,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if user.role in (Role.ASD, Role.ASD_LEAD):
             self.filters["owner"].queryset = User.objects.filter(
                 Q(team_id=user.team_id) | Q(pk=user.pk), role__in=[Role.ASD, Role.ASD_LEAD]
@@ -67,10 +68,10 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_legal_basis(self, queryset, name, value):
-        return queryset.with_legal_basis(value)
+        return queryset.with_legal_basis(value, helps=Help.objects.visible_to(self.user))
 
     def filter_setting(self, queryset, name, value):
-        return queryset.with_setting(value)
+        return queryset.with_setting(value, helps=Help.objects.visible_to(self.user))
 
     def filter_review_overdue(self, queryset, name, value):
         return queryset.review_overdue() if value else queryset

@@ -213,13 +213,14 @@ class CaseQuerySet(models.QuerySet):
             )
         )
 
-    def with_legal_basis(self, legal_basis: str):
-        return self.filter(
-            Exists(Help.objects.filter(case=OuterRef("pk"), legal_basis=legal_basis))
-        )
+    def with_legal_basis(self, legal_basis: str, helps=None):
+        """Cases with a help on `legal_basis`, among `helps` (what the user may see)."""
+        helps = Help.objects.all() if helps is None else helps
+        return self.filter(Exists(helps.filter(case=OuterRef("pk"), legal_basis=legal_basis)))
 
-    def with_setting(self, setting: str):
-        return self.filter(Exists(Help.objects.filter(case=OuterRef("pk"), setting=setting)))
+    def with_setting(self, setting: str, helps=None):
+        helps = Help.objects.all() if helps is None else helps
+        return self.filter(Exists(helps.filter(case=OuterRef("pk"), setting=setting)))
 
     def search(self, text: str):
         text = text.strip()

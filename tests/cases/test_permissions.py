@@ -324,12 +324,6 @@ def test_roles_without_case_access_get_a_start_page_without_case_data(
     assert case.family.name not in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cases/filters.py CaseFilter.filter_legal_basis/filter_setting use "
-    "CaseQuerySet.with_legal_basis/with_setting (cases/models.py) over all helps of a case, "
-    "so provider staff can detect other providers' helps by filtering",
-)
 def test_provider_cannot_find_other_providers_helps_by_filtering(
     client, fachkraft, case, other_provider
 ):
