@@ -163,6 +163,10 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
         if staff_id in staff_rows:
             staff_rows[staff_id]["open_entries"] = n
     total = sum(kind_totals.values())
+    shares = {
+        kind: (Decimal(m * 100) / total).quantize(Decimal("0.1")) if total else None
+        for kind, m in kind_totals.items()
+    }
     for line in staff_rows.values():
         line["kind_list"] = [line["kinds"][k] for k in HourKind.values]
     helps = (
@@ -185,11 +189,10 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
         "end": end,
         "staff_rows": list(staff_rows.values()),
         "kind_totals": kind_totals,
+        "kind_total_list": [kind_totals[k] for k in HourKind.values],
         "total": total,
-        "shares": {
-            kind: (Decimal(m * 100) / total).quantize(Decimal("0.1")) if total else None
-            for kind, m in kind_totals.items()
-        },
+        "shares": shares,
+        "share_list": [shares[k] for k in HourKind.values],
         "plan_checks": [c for c in checks if c.help.setting in AMBULANT_SETTINGS],
         "quiet_helps": [
             c
