@@ -1,25 +1,13 @@
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from budgets.models import PlanLine, ServiceContract, SubBudget
 from tests import factories as f
 
+from .conftest import make_contract
+
 pytestmark = pytest.mark.django_db
-
-
-def make_contract(region, year, flexible=Decimal("100000"), stationary=Decimal("50000")):
-    contract = ServiceContract.objects.create(region=region, year=year, title=f"LV {year}")
-    for kind, amount in (("flexible", flexible), ("stationary", stationary)):
-        sub = SubBudget.objects.create(contract=contract, kind=kind)
-        PlanLine.objects.create(
-            sub_budget=sub,
-            category="personnel" if kind == "flexible" else "placements",
-            amount=amount,
-        )
-    return contract
 
 
 def test_budget_pages_render(client, leitung, controlling, region, case):
