@@ -68,6 +68,12 @@ SORT_COLUMNS = [
 ]
 
 
+def _audit_read(request, obj) -> None:
+    """A form page shows personal data too: its first display is a read."""
+    if request.method == "GET":
+        log_action(user=request.user, action=AuditAction.VIEW, obj=obj, request=request)
+
+
 def _show_errors(request, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -320,6 +326,7 @@ def family_detail(request, pk: int):
 @roles_required(*ASD_ROLES)
 def family_edit(request, pk: int):
     family = get_family_for(request.user, pk, write=True)
+    _audit_read(request, family)
     form = FamilyForm(request.POST or None, instance=family)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -359,6 +366,7 @@ def person_edit(request, pk: int):
         pk=pk,
     )
     family = get_family_for(request.user, person.family_id, write=True)
+    _audit_read(request, person)
     form = PersonForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -445,6 +453,7 @@ def approval_decide(request, pk: int):
     approval = get_approval_for(request.user, pk)
     if not services.can_decide(approval, request.user) or not approval.is_pending:
         raise PermissionDenied
+    _audit_read(request, approval.help)
     form = ApprovalDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -468,6 +477,10 @@ def approval_decide(request, pk: int):
 @roles_required(*ASD_ROLES)
 def plan_new(request, pk: int):
     help = get_help_for(request.user, pk, write=True)
+    if not help.is_approved or help.is_ended:
+        messages.error(request, _("A help plan is written for an approved, running help."))
+        return redirect(help.case)
+    _audit_read(request, help)
     current = help.plans.filter(is_current=True).prefetch_related("goals").first()
     initial = {"based_on_version": current.version if current else 0}
     goal_initial = []
