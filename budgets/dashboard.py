@@ -8,8 +8,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
+from core import charts
 
 from .models import ServiceContract, SubBudgetKind
 from .selectors import (
@@ -263,3 +265,21 @@ def drill_down(year: int, region_ids, today: datetime.date) -> dict:
         for r in by_provider
     ]
     return {"by_basis": basis_rows, "by_provider": provider_rows, "threshold": threshold}
+
+
+def charts_for(ry: RegionYear) -> dict:
+    """The budget charts of a region-year: the dashboard and the PDF report use these."""
+    burn = charts.line_chart(
+        {_("spent (cumulative)"): ry.cumulative_spent(), _("plan (linear)"): ry.cumulative_plan()},
+        title=_("Spending against plan, %(region)s") % {"region": ry.region_name},
+        ylabel="€",
+    )
+    share = charts.line_chart(
+        {
+            _("ambulant share by count"): ry.monthly_share_by_count(),
+            _("ambulant share by cost"): ry.monthly_share_by_cost(),
+        },
+        title=_("Ambulant share, %(region)s") % {"region": ry.region_name},
+        ylabel="%",
+    )
+    return {"burn_chart": burn, "share_chart": share, "month_labels": charts.MONTH_LABELS}

@@ -7,14 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Region
-from core import charts
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
 from core.models import AuditAction, Role
 
 from . import services
-from .dashboard import drill_down, region_years
+from .dashboard import charts_for, drill_down, region_years
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -62,27 +61,6 @@ def _visible_regions(user):
     return Region.objects.filter(contracts__in=contracts).distinct().order_by("name")
 
 
-def _chart_context(current) -> dict:
-    months = charts.MONTH_LABELS
-    burn = charts.line_chart(
-        {
-            _("spent (cumulative)"): current.cumulative_spent(),
-            _("plan (linear)"): current.cumulative_plan(),
-        },
-        title=_("Spending against plan, %(region)s") % {"region": current.region_name},
-        ylabel="€",
-    )
-    share = charts.line_chart(
-        {
-            _("ambulant share by count"): current.monthly_share_by_count(),
-            _("ambulant share by cost"): current.monthly_share_by_cost(),
-        },
-        title=_("Ambulant share, %(region)s") % {"region": current.region_name},
-        ylabel="%",
-    )
-    return {"burn_chart": burn, "share_chart": share, "month_labels": months}
-
-
 @roles_required(*VIEW_ROLES)
 def dashboard(request):
     user, today = request.user, timezone.localdate()
@@ -97,7 +75,7 @@ def dashboard(request):
         {
             "now": ry,
             "before": previous.get(ry.region_id),
-            **(_chart_context(ry) if ry.contract else {}),
+            **(charts_for(ry) if ry.contract else {}),
         }
         for ry in current
     ]
