@@ -95,7 +95,9 @@ def book_posting(
         raise ValidationError({"amount": _("Negative amounts are only possible as corrections.")})
     if is_correction and corrects.sub_budget_id != flexible.pk:
         raise ValidationError(_("The correction must belong to the same sub-budget."))
-    remaining = available(contract, SubBudgetKind.FLEXIBLE, booked_on) - amount
+    # What is left now: every posting of the year against the plan with every reallocation
+    # approved so far, also for a posting dated before a reallocation was approved.
+    remaining = available(contract, SubBudgetKind.FLEXIBLE) - amount
     if remaining < 0 and not override_reason.strip():
         raise ValidationError(
             {
