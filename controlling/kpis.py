@@ -1,0 +1,485 @@
+"""The key figures (Kennzahlen) of DOMAIN.md for a set of regions and a period.
+
+One service, `compute_kpis`, computes every KPI in the database with a constant
+number of queries (about 15, whatever the number of regions or rows); Python
+only folds small grouped results (a few dozen rows) into a `KpiSet`.
+
+Units:
+- money is `Decimal` euro with two places;
+- shares are percentages (0–100) with one decimal place, like the budget
+  dashboard's (`budgets.dashboard.ratio`); `None` when there is nothing to divide by;
+- hours are kept as minutes (exact integers; corrections carry the difference
+  and are summed in).
+
+Where a region comes from:
+- helps, people and families: the region of the family's address;
+- group sessions (participations): the region of the group offer;
+- case-specific hours: the region of the help's family; cross-case and
+  case-unspecific hours carry no case, so they count for a region when their
+  provider works there on that day: a member of the region's consortium, or a
+  party to the region's service contract of that year. An entry counts once for
+  a set of regions, so per-region hour figures of a provider serving two regions
+  do not add up to the figure of both.
+"""
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from budgets.dashboard import SubBudgetFigures, families_reached_by_region, ratio, region_years
+from budgets.models import ServiceContract, SubBudgetKind
+from budgets.selectors import flexible_spent_by, money, stationary_cost, stationary_rates
+from cases.models import (
+    AMBULANT_SETTINGS,
+    Help,
+    HelpEndReason,
+    LegalBasis,
+    Person,
+    Region,
+    Setting,
+)
+from core.db import DaysBetween
+from providers.models import Consortium, GroupSession, HourEntry, HourKind
+
+ONE_DAY = datetime.timedelta(days=1)
+TENTH = Decimal("0.1")
+
+# --- Periods ---------------------------------------------------------------------
+
+MONTH, QUARTER, YEAR, RANGE = "month", "quarter", "year", "range"
+PERIOD_KINDS = (MONTH, QUARTER, YEAR, RANGE)
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    following = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return following - ONE_DAY
+
+
+def _one_year_earlier(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end], both days inclusive; `kind` says what `previous()` steps back by."""
+
+    start: datetime.date
+    end: datetime.date
+    kind: str = RANGE
+
+    def __post_init__(self):
+        if self.kind not in PERIOD_KINDS:
+            raise ValueError(f"Unknown period kind {self.kind!r}.")
+        if self.start > self.end:
+            raise ValueError(
+                f"The period ends ({self.end:%d.%m.%Y}) before it starts ({self.start:%d.%m.%Y})."
+            )
+
+    @classmethod
+    def of_month(cls, year: int, month: int) -> "Period":
+        return cls(datetime.date(year, month, 1), _month_end(year, month), MONTH)
+
+    @classmethod
+    def of_quarter(cls, year: int, quarter: int) -> "Period":
+        if not 1 <= quarter <= 4:
+            raise ValueError("quarter must be 1 to 4")
+        first_month = 3 * quarter - 2
+        start = datetime.date(year, first_month, 1)
+        return cls(start, _month_end(year, first_month + 2), QUARTER)
+
+    @classmethod
+    def of_year(cls, year: int) -> "Period":
+        return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 31), YEAR)
+
+    @property
+    def quarter(self) -> int:
+        return (self.start.month + 2) // 3
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def label(self) -> str:
+        """For people: 11/2025, Q4 2025, 2025, 01.01.2025–31.03.2025."""
+        if self.kind == MONTH:
+            return f"{self.start.month:02d}/{self.start.year}"
+        if self.kind == QUARTER:
+            return f"Q{self.quarter} {self.start.year}"
+        if self.kind == YEAR:
+            return str(self.start.year)
+        return f"{self.start:%d.%m.%Y}–{self.end:%d.%m.%Y}"
+
+    @property
+    def key(self) -> str:
+        """For URLs: the text `parse_period` turns back into this period."""
+        if self.kind == MONTH:
+            return f"{self.start.year:04d}-{self.start.month:02d}"
+        if self.kind == QUARTER:
+            return f"{self.start.year:04d}-Q{self.quarter}"
+        if self.kind == YEAR:
+            return f"{self.start.year:04d}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def months(self) -> list[datetime.date]:
+        """The first day of every month the period touches, in order."""
+        first, out = self.start.replace(day=1), []
+        while first <= self.end:
+            out.append(first)
+            first = _month_end(first.year, first.month) + ONE_DAY
+        return out
+
+    def previous(self) -> "Period":
+        """The month, quarter or year before; for free dates as many days directly before."""
+        before = self.start - ONE_DAY
+        if self.kind == MONTH:
+            return Period.of_month(before.year, before.month)
+        if self.kind == QUARTER:
+            return Period.of_quarter(before.year, (before.month + 2) // 3)
+        if self.kind == YEAR:
+            return Period.of_year(before.year)
+        return Period(before - (self.end - self.start), before)
+
+    def same_last_year(self) -> "Period":
+        """The same period one year earlier (29 February becomes the 28th)."""
+        year = self.start.year - 1
+        if self.kind == MONTH:
+            return Period.of_month(year, self.start.month)
+        if self.kind == QUARTER:
+            return Period.of_quarter(year, self.quarter)
+        if self.kind == YEAR:
+            return Period.of_year(year)
+        return Period(_one_year_earlier(self.start), _one_year_earlier(self.end))
+
+
+_QUARTER_RE = re.compile(r"(\d{4})-[Qq](\d)")
+_MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
+_YEAR_RE = re.compile(r"(\d{4})")
+_RANGE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})")
+FORMATS = "2025, 2025-Q4, 2025-11 or 2025-01-01..2025-03-31"
+
+
+def parse_period(text: str) -> Period:
+    """Read "2025", "2025-Q4", "2025-11" or "2025-01-01..2025-03-31" (ValueError otherwise)."""
+    value = text.strip() if isinstance(text, str) else ""
+    try:
+        if match := _QUARTER_RE.fullmatch(value):
+            return Period.of_quarter(int(match[1]), int(match[2]))
+        if match := _MONTH_RE.fullmatch(value):
+            return Period.of_month(int(match[1]), int(match[2]))
+        if match := _YEAR_RE.fullmatch(value):
+            return Period.of_year(int(match[1]))
+        if match := _RANGE_RE.fullmatch(value):
+            start, end = (datetime.date.fromisoformat(match[i]) for i in (1, 2))
+            return Period(start, end)
+    except ValueError as error:
+        reason = str(error).rstrip(".")
+        raise ValueError(f"Invalid period {text!r}: {reason}.") from error
+    raise ValueError(f"Unknown period {text!r}: write {FORMATS}.")
+
+
+# --- The figures -------------------------------------------------------------------
+
+
+def _zero_by(choices) -> dict[str, int]:
+    return dict.fromkeys(choices.values, 0)
+
+
+@dataclass
+class KpiSet:
+    """Every KPI of DOMAIN.md for `region_ids` in `period` (see the module docstring for units).
+
+    `goals_reached_share`, `rating_change_professional` and `rating_change_own` are
+    always None: no model records goal ratings (1–5, at start and end, by the
+    professional and by the family) yet. They will be computed once the ratings exist.
+    """
+
+    period: Period
+    region_ids: tuple[int, ...]
+    # Helps: active in the period, started in it, ended in it.
+    active_helps: int = 0
+    active_by_setting: dict[str, int] = field(default_factory=lambda: _zero_by(Setting))
+    active_by_legal_basis: dict[str, int] = field(default_factory=lambda: _zero_by(LegalBasis))
+    ambulant_share_by_count: Decimal | None = None
+    new_helps: int = 0
+    new_by_setting: dict[str, int] = field(default_factory=lambda: _zero_by(Setting))
+    new_by_legal_basis: dict[str, int] = field(default_factory=lambda: _zero_by(LegalBasis))
+    ended_helps: int = 0
+    ended_by_setting: dict[str, int] = field(default_factory=lambda: _zero_by(Setting))
+    ended_by_legal_basis: dict[str, int] = field(default_factory=lambda: _zero_by(LegalBasis))
+    ended_by_reason: dict[str, int] = field(default_factory=lambda: _zero_by(HelpEndReason))
+    ended_as_planned_share: Decimal | None = None
+    returns: int = 0
+    help_duration_mean: Decimal | None = None  # days, one decimal
+    help_duration_median: Decimal | None = None  # days, one decimal
+    # Reach.
+    people_reached: int = 0
+    families_reached: int = 0
+    group_sessions: int = 0
+    group_participations: int = 0
+    # Money.
+    stationary_days: int = 0
+    stationary_cost: Decimal = Decimal("0.00")
+    flexible_spent: Decimal = Decimal("0.00")
+    ambulant_share_by_cost: Decimal | None = None
+    cost_per_family_reached: Decimal | None = None
+    # Budget utilisation of the contract year, as of the period's last day.
+    budget_as_of: datetime.date | None = None
+    budget_flexible: SubBudgetFigures = field(
+        default_factory=lambda: SubBudgetFigures(SubBudgetKind.FLEXIBLE)
+    )
+    budget_stationary: SubBudgetFigures = field(
+        default_factory=lambda: SubBudgetFigures(SubBudgetKind.STATIONARY)
+    )
+    flexible_utilisation: Decimal | None = None
+    stationary_utilisation: Decimal | None = None
+    # Hours, in minutes.
+    minutes_total: int = 0
+    minutes_by_kind: dict[str, int] = field(default_factory=lambda: _zero_by(HourKind))
+    minutes_by_provider: dict[str, int] = field(default_factory=dict)
+    minutes_by_month: dict[datetime.date, int] = field(default_factory=dict)
+    case_unspecific_share: Decimal | None = None
+    cross_case_share: Decimal | None = None
+    # Effectiveness: not recorded yet (see the class docstring).
+    goals_reached_share: Decimal | None = None
+    rating_change_professional: Decimal | None = None
+    rating_change_own: Decimal | None = None
+
+    @property
+    def stationary_spent(self) -> Decimal:
+        return self.stationary_cost
+
+    @property
+    def spent(self) -> Decimal:
+        return self.flexible_spent + self.stationary_cost
+
+
+def _regions(regions) -> list[Region]:
+    """A region, an iterable of regions or ids, or None for every region."""
+    if regions is None:
+        return list(Region.objects.all())
+    if isinstance(regions, Region):
+        return [regions]
+    items = list(regions)
+    if all(isinstance(item, Region) for item in items):
+        return items
+    return list(Region.objects.filter(pk__in=[getattr(item, "pk", item) for item in items]))
+
+
+def compute_kpis(*, regions: Region | Iterable | None, period: Period) -> KpiSet:
+    """Every KPI of DOMAIN.md for the regions (None: all) in the period."""
+    regions = _regions(regions)
+    region_ids = [region.pk for region in regions]
+    kpis = KpiSet(period=period, region_ids=tuple(region_ids))
+    _add_helps(kpis, region_ids)
+    _add_reach(kpis, region_ids)
+    _add_money(kpis, region_ids)
+    _add_budget(kpis, regions)
+    _add_hours(kpis, region_ids)
+    return kpis
+
+
+def kpi_comparison(*, regions: Region | Iterable | None, period: Period) -> dict[str, KpiSet]:
+    """The KPIs of the period, of the period before and of the same period last year."""
+    regions = _regions(regions)
+    return {
+        "current": compute_kpis(regions=regions, period=period),
+        "previous": compute_kpis(regions=regions, period=period.previous()),
+        "same_last_year": compute_kpis(regions=regions, period=period.same_last_year()),
+    }
+
+
+def _one_decimal(value: Decimal) -> Decimal:
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+# --- Helps -------------------------------------------------------------------------
+
+
+def _duration():
+    """Help duration in days: end − start + 1 (both days count)."""
+    return DaysBetween("end", "start") + Value(1)
+
+
+def _add_helps(kpis: KpiSet, region_ids: list[int]) -> None:
+    """Active, new and ended helps, end reasons and durations from ONE grouped query.
+
+    New and ended helps are active in the period by definition, so one pass over
+    the active helps, grouped by legal basis, setting and end reason, gives all.
+    """
+    start, end = kpis.period.start, kpis.period.end
+    ended = Q(end__lte=end)
+    rows = (
+        Help.objects.active_in(start, end)
+        .filter(case__family__region__in=region_ids)
+        .values("legal_basis", "setting", "end_reason")
+        .annotate(
+            active=Count("id"),
+            new=Count("id", filter=Q(start__gte=start)),
+            ended=Count("id", filter=ended),
+            days=Sum(_duration(), filter=ended),
+        )
+        .order_by()
+    )
+    total_days = 0
+    for row in rows:
+        for measure in ("active", "new", "ended"):
+            if n := row[measure]:
+                getattr(kpis, f"{measure}_by_setting")[row["setting"]] += n
+                getattr(kpis, f"{measure}_by_legal_basis")[row["legal_basis"]] += n
+        if row["ended"]:
+            kpis.ended_by_reason[row["end_reason"]] += row["ended"]
+            total_days += row["days"]
+            if row["setting"] == Setting.STATIONARY and row["end_reason"] == HelpEndReason.RETURN:
+                kpis.returns += row["ended"]
+    kpis.active_helps = sum(kpis.active_by_setting.values())
+    kpis.new_helps = sum(kpis.new_by_setting.values())
+    kpis.ended_helps = sum(kpis.ended_by_setting.values())
+    ambulant = sum(kpis.active_by_setting[setting] for setting in AMBULANT_SETTINGS)
+    kpis.ambulant_share_by_count = ratio(ambulant, kpis.active_helps)
+    as_planned = kpis.ended_by_reason[HelpEndReason.AS_PLANNED]
+    kpis.ended_as_planned_share = ratio(as_planned, kpis.ended_helps)
+    if kpis.ended_helps:
+        kpis.help_duration_mean = _one_decimal(Decimal(total_days) / kpis.ended_helps)
+        kpis.help_duration_median = _median_duration(region_ids, kpis.period, kpis.ended_helps)
+
+
+def _median_duration(region_ids: list[int], period: Period, count: int) -> Decimal:
+    """The middle one or two durations, fetched with ORDER BY/OFFSET (portable, one query)."""
+    middle = (
+        Help.objects.approved()
+        .filter(case__family__region__in=region_ids, end__gte=period.start, end__lte=period.end)
+        .annotate(days=_duration())
+        .order_by("days")
+        .values_list("days", flat=True)[(count - 1) // 2 : count // 2 + 1]
+    )
+    days = list(middle)
+    return _one_decimal(Decimal(sum(days)) / len(days))
+
+
+# --- Reach -------------------------------------------------------------------------
+
+
+def _add_reach(kpis: KpiSet, region_ids: list[int]) -> None:
+    start, end = kpis.period.start, kpis.period.end
+    kpis.people_reached = _people_reached(region_ids, start, end)
+    kpis.families_reached = sum(families_reached_by_region(region_ids, start, end).values())
+    sessions = _group_sessions(region_ids, start, end)
+    kpis.group_sessions = sessions["sessions"]
+    kpis.group_participations = (sessions["anonymous"] or 0) + (sessions["registered"] or 0)
+
+
+def _people_reached(region_ids: list[int], start: datetime.date, end: datetime.date) -> int:
+    """Persons of families with an active help plus registered participants, each once.
+
+    Attributed by the family's region, like `families_reached_by_region`.
+    """
+    with_help = Help.objects.active_in(start, end).filter(case__family=OuterRef("family"))
+    in_group = GroupSession.objects.filter(
+        date__gte=start, date__lte=end, registered_participants=OuterRef("pk")
+    )
+    return (
+        Person.objects.filter(family__region__in=region_ids)
+        .filter(Exists(with_help) | Exists(in_group))
+        .count()
+    )
+
+
+def _group_sessions(region_ids: list[int], start: datetime.date, end: datetime.date) -> dict:
+    """Sessions of the regions' offers in the period, with anonymous and registered totals."""
+    registrations = (
+        GroupSession.registered_participants.through.objects.filter(groupsession=OuterRef("pk"))
+        .values("groupsession")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        GroupSession.objects.filter(offer__region__in=region_ids, date__gte=start, date__lte=end)
+        .annotate(n_registered=Coalesce(Subquery(registrations), 0))
+        .aggregate(
+            sessions=Count("id"),
+            anonymous=Sum("anonymous_participants"),
+            registered=Sum("n_registered"),
+        )
+    )
+
+
+# --- Money -------------------------------------------------------------------------
+
+
+def _add_money(kpis: KpiSet, region_ids: list[int]) -> None:
+    start, end = kpis.period.start, kpis.period.end
+    kpis.stationary_days, kpis.stationary_cost = stationary_cost(
+        stationary_rates(region_ids), start, end
+    )
+    kpis.flexible_spent = money(
+        sum(row["total"] for row in flexible_spent_by(region_ids, start, end))
+    )
+    kpis.ambulant_share_by_cost = ratio(kpis.flexible_spent, kpis.spent)
+    if kpis.families_reached:
+        kpis.cost_per_family_reached = money(kpis.spent / kpis.families_reached)
+
+
+def _add_budget(kpis: KpiSet, regions: list[Region]) -> None:
+    """Both sub-budgets of the regions' contracts, as of the period's last day."""
+    day = kpis.period.end
+    kpis.budget_as_of = day
+    flexible, stationary = kpis.budget_flexible, kpis.budget_stationary
+    for figures in region_years(day.year, regions, day, detailed=False):
+        for total, part in ((flexible, figures.flexible), (stationary, figures.stationary)):
+            total.planned += part.planned
+            total.booked += part.booked
+            total.committed += part.committed
+            total.forecast += part.forecast
+    kpis.flexible_utilisation = flexible.utilisation
+    kpis.stationary_utilisation = stationary.utilisation
+
+
+# --- Hours -------------------------------------------------------------------------
+
+
+def _hours_for_regions(region_ids: list[int]) -> Q:
+    """Case-specific: by the help's region; other work: by where the provider works that day."""
+    day = OuterRef("date")
+    in_consortium = Consortium.objects.filter(
+        region__in=region_ids, members=OuterRef("provider"), valid_from__lte=day
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+    under_contract = ServiceContract.objects.filter(
+        region__in=region_ids, providers=OuterRef("provider"), year=OuterRef("date__year")
+    )
+    return Q(help__case__family__region__in=region_ids) | (
+        Q(help__isnull=True) & (Exists(in_consortium) | Exists(under_contract))
+    )
+
+
+def _add_hours(kpis: KpiSet, region_ids: list[int]) -> None:
+    """Minutes by kind, provider and month from ONE grouped query."""
+    rows = (
+        HourEntry.objects.between(kpis.period.start, kpis.period.end)
+        .filter(_hours_for_regions(region_ids))
+        .annotate(month=TruncMonth("date"))
+        .values("kind", "provider__name", "month")
+        .annotate(minutes=Sum("minutes"))
+        .order_by()
+    )
+    by_month = dict.fromkeys(kpis.period.months(), 0)
+    by_provider: dict[str, int] = {}
+    for row in rows:
+        minutes = row["minutes"]
+        kpis.minutes_by_kind[row["kind"]] += minutes
+        by_provider[row["provider__name"]] = by_provider.get(row["provider__name"], 0) + minutes
+        by_month[row["month"]] += minutes
+    kpis.minutes_by_provider = dict(sorted(by_provider.items()))
+    kpis.minutes_by_month = by_month
+    kpis.minutes_total = sum(kpis.minutes_by_kind.values())
+    total = kpis.minutes_total
+    kpis.case_unspecific_share = ratio(kpis.minutes_by_kind[HourKind.CASE_UNSPECIFIC], total)
+    kpis.cross_case_share = ratio(kpis.minutes_by_kind[HourKind.CROSS_CASE], total)
