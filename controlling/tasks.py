@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=settings.KIJUFAZ_REPORT_TIME_LIMIT - 30,
+    # The soft limit lets a report be marked failed before the hard kill: 30 s earlier,
+    # or a tenth earlier for short limits (a negative one would fire at once).
+    soft_time_limit=settings.KIJUFAZ_REPORT_TIME_LIMIT
+    - min(30, settings.KIJUFAZ_REPORT_TIME_LIMIT // 10),
     time_limit=settings.KIJUFAZ_REPORT_TIME_LIMIT,
     max_retries=None,
 )
