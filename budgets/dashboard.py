@@ -120,11 +120,15 @@ class RegionYear:
         return out
 
 
-def _monthly_stationary(region_ids, year: int) -> dict[int, list]:
-    """Stationary cost per region and month in ONE query (one aggregate per month)."""
+def _monthly_stationary(region_ids, year: int, as_of: datetime.date) -> dict[int, list]:
+    """Stationary cost per region and month up to `as_of`, in ONE query."""
     aggregates = {}
     for month in MONTHS:
         start, end = month_bounds(year, month)
+        if start > as_of:
+            aggregates[f"m{month}"] = Value(ZERO, output_field=DecimalField())
+            continue
+        end = min(end, as_of)
         aggregates[f"m{month}"] = Sum(
             billed_days_expression(start, end) * Coalesce("amount", Value(ZERO)),
             output_field=DecimalField(max_digits=14, decimal_places=2),
@@ -213,13 +217,11 @@ def region_years(year: int, regions, today: datetime.date, detailed: bool = True
         result[region_id].families_reached = n
 
     if detailed:
-        monthly_flex = flexible_spent_by(
-            region_ids, first, datetime.date(year, 12, 31), "booked_on__month"
-        )
+        monthly_flex = flexible_spent_by(region_ids, first, as_of, "booked_on__month")
         for row in monthly_flex:
             ry = result[row["sub_budget__contract__region"]]
             ry.monthly_flexible[row["booked_on__month"] - 1] += row["total"]
-        for region_id, months in _monthly_stationary(region_ids, year).items():
+        for region_id, months in _monthly_stationary(region_ids, year, as_of).items():
             result[region_id].monthly_stationary = months
         for (region_id, ambulant), months in _monthly_active_helps(region_ids, year).items():
             ry = result[region_id]

@@ -54,10 +54,14 @@ def _year_param(request) -> int:
     return year
 
 
-def _visible_regions(user):
-    contracts = ServiceContract.objects.visible_to(user)
+def _visible_regions(user, year: int | None = None):
+    """All regions for the office; for a provider lead those where her provider has a
+    contract (in `year`, if given), so she sees her own contracts only."""
     if user.role in BUDGET_ROLES:
         return Region.objects.order_by("name")
+    contracts = ServiceContract.objects.visible_to(user)
+    if year is not None:
+        contracts = contracts.filter(year=year)
     return Region.objects.filter(contracts__in=contracts).distinct().order_by("name")
 
 
@@ -65,12 +69,15 @@ def _visible_regions(user):
 def dashboard(request):
     user, today = request.user, timezone.localdate()
     year = _year_param(request)
-    regions = list(_visible_regions(user))
+    regions = list(_visible_regions(user, year))
     region_filter = request.GET.get("region")
     if region_filter:
         regions = [r for r in regions if r.slug == region_filter] or regions
     current = region_years(year, regions, today)
     previous = {ry.region_id: ry for ry in region_years(year - 1, regions, today, detailed=False)}
+    if user.role not in BUDGET_ROLES:
+        scope = {r.pk for r in _visible_regions(user, year - 1)}
+        previous = {pk: ry for pk, ry in previous.items() if pk in scope}
     rows = [
         {
             "now": ry,
@@ -100,7 +107,7 @@ def dashboard(request):
 def dashboard_export(request, fmt: str):
     today = timezone.localdate()
     year = _year_param(request)
-    regions = list(_visible_regions(request.user))
+    regions = list(_visible_regions(request.user, year))
     header = [
         _("Year"),
         _("Region"),

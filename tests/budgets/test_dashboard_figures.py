@@ -255,15 +255,6 @@ def test_monthly_series_up_to_today(rows):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG budgets/dashboard.py _monthly_stationary: the monthly stationary series bills "
-        "every month of the year, also those after today, so 'spent (cumulative)' on the "
-        "chart and in the monthly table already includes July–December (A: 6.510 € + "
-        "6.510 € + 6.300 € + 6.510 € + 6.300 € + 6.510 €) while 'booked' stops at today."
-    ),
-)
 def test_monthly_series_has_no_spending_after_today(rows):
     now = rows["now"]
     assert now.monthly_stationary[6:] == [Decimal("0.00")] * 6

@@ -184,15 +184,6 @@ def test_provider_lead_sees_only_regions_of_her_contracts(
     assert other_region.name not in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG budgets/dashboard.py region_years + budgets/views.py _visible_regions: the "
-        "provider lead's regions come from her contracts of any year, and region_years then "
-        "shows every contract of those regions for the requested year and the year before, "
-        "also one her provider is not a party to (its page answers 404)."
-    ),
-)
 def test_provider_lead_does_not_see_a_contract_of_her_region_without_her_provider(
     client, region, provider, other_provider, traegerleitung
 ):

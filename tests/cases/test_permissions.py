@@ -177,6 +177,7 @@ def test_every_post_row_has_a_get_row():
 
 def _comparable(response, url: str) -> str:
     html = response.content.decode().replace(url, "URL")
+    html = re.sub(r'nonce="[^"]+"', "NONCE", html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
 
 
@@ -190,7 +191,7 @@ def test_forbidden_case_id_answers_404_like_a_missing_one(client, asd_other_team
     assert forbidden.status_code == missing.status_code == 404
     assert [t.name for t in forbidden.templates] == [t.name for t in missing.templates]
     assert "404.html" in [t.name for t in forbidden.templates]
-    # The same page, apart from the requested path and the (per-response) CSRF token.
+    # The same page, apart from the requested path and the per-response CSRF token and nonce.
     assert _comparable(forbidden, forbidden_url) == _comparable(missing, missing_url)
 
 
