@@ -3,16 +3,27 @@
 Two social spaces, the three consortium providers plus two outside stationary
 providers, two ASD teams, one demo login per role (password `demo`) and about
 two years of case work: families, cases, helps of every legal basis, approvals,
-help plans, journal entries and § 8a assessments. Dates are relative to today,
-so the scenario always looks current. The rows are written with bulk_create and
-without audit entries: seeding is not a user action.
+help plans, journal entries and § 8a assessments. On top of it (`Operations`):
+the daily-rate history of the placements, two years of hour entries of every
+provider professional with month approvals and corrections, preventive group
+offers with their sessions, and the service contracts of both regions for this
+and last year with monthly postings and one reallocation. Dates are relative to
+today, so the scenario always looks current. The rows are written with
+bulk_create and without audit entries: seeding is not a user action. Everything
+is written in one transaction, and only when the model region does not exist
+yet, so a second run adds nothing.
 """
 
 import datetime
 import random
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
+from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +32,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from budgets.models import (
+    Direction,
+    PlanCategory,
+    PlanLine,
+    Posting,
+    Reallocation,
+    ReallocationStatus,
+    ServiceContract,
+    SubBudget,
+    SubBudgetKind,
+)
+from budgets.selectors import stationary_cost, stationary_rates
 from cases.models import (
     AMBULANT_SETTINGS,
     ApprovalKind,
@@ -29,6 +52,7 @@ from cases.models import (
     CaseClosingReason,
     CaseNote,
     CaseStatus,
+    DailyRate,
     Family,
     GoalStatus,
     Help,
@@ -49,7 +73,18 @@ from cases.models import (
 )
 from cases.services import next_review_date
 from core.models import Role
-from providers.models import Provider, ProviderKind
+from providers.models import (
+    Activity,
+    ApprovalState,
+    GroupOffer,
+    GroupSession,
+    HourEntry,
+    HourKind,
+    MonthApproval,
+    Provider,
+    ProviderKind,
+    month_start,
+)
 
 SEED = 2026
 MARKER_SLUG = "modellregion"
@@ -96,6 +131,7 @@ class DemoUser:
     provider: str | None = None
 
 
+# Every provider has two leads: a lead's own hours are approved by the other one (four eyes).
 DEMO_USERS = [
     DemoUser("asd", "Anna", "Schmidt", Role.ASD, team="nord"),
     DemoUser("jweber", "Julia", "Weber", Role.ASD, team="nord"),
@@ -110,15 +146,20 @@ DEMO_USERS = [
     DemoUser("fachkraft", "Lena", "Müller", Role.PROVIDER_STAFF, provider="friedenshort"),
     DemoUser("jbauer", "Jonas", "Bauer", Role.PROVIDER_STAFF, provider="friedenshort"),
     DemoUser("pneumann", "Petra", "Neumann", Role.PROVIDER_LEAD, provider="friedenshort"),
+    DemoUser("kfischer", "Kerstin", "Fischer", Role.PROVIDER_LEAD, provider="friedenshort"),
     DemoUser("traegerleitung", "Claudia", "Richter", Role.PROVIDER_LEAD, provider="skf"),
+    DemoUser("ghahn", "Gabriele", "Hahn", Role.PROVIDER_LEAD, provider="skf"),
     DemoUser("mlange", "Miriam", "Lange", Role.PROVIDER_STAFF, provider="skf"),
     DemoUser("dyilmaz", "Derya", "Yılmaz", Role.PROVIDER_STAFF, provider="skf"),
     DemoUser("hwolf", "Heike", "Wolf", Role.PROVIDER_LEAD, provider="diakonie"),
+    DemoUser("uvogel", "Uwe", "Vogel", Role.PROVIDER_LEAD, provider="diakonie"),
     DemoUser("sjung", "Stefan", "Jung", Role.PROVIDER_STAFF, provider="diakonie"),
     DemoUser("akrause", "Alexandra", "Krause", Role.PROVIDER_STAFF, provider="diakonie"),
     DemoUser("bzimmermann", "Bernd", "Zimmermann", Role.PROVIDER_LEAD, provider="sonnenhof"),
+    DemoUser("cseidel", "Carsten", "Seidel", Role.PROVIDER_LEAD, provider="sonnenhof"),
     DemoUser("nweiss", "Nina", "Weiß", Role.PROVIDER_STAFF, provider="sonnenhof"),
     DemoUser("fhartmann", "Frank", "Hartmann", Role.PROVIDER_LEAD, provider="giersberg"),
+    DemoUser("ikeller", "Ines", "Keller", Role.PROVIDER_LEAD, provider="giersberg"),
     DemoUser("ejaeger", "Eva", "Jäger", Role.PROVIDER_STAFF, provider="giersberg"),
     DemoUser("leitung", "Ulrike", "Dreisbach", Role.DEPARTMENT_HEAD),
     DemoUser("controlling", "Peter", "Irle", Role.CONTROLLER),
@@ -637,7 +678,8 @@ class DemoScenario:
         self._ensure_provider_share(running)
         self._mark_ending_soon(running)
         self._mark_reviews(running)
-        return self._save(families, cases, helps)
+        counts = self._save(families, cases, helps)
+        return counts | Operations(self, families, helps).build()
 
     # families
 
@@ -1284,6 +1326,1032 @@ class DemoScenario:
             for obj, when in stamped:
                 setattr(obj, name, when)
             model.objects.bulk_update([obj for obj, _ in stamped], [name], batch_size=500)
+
+
+# --- Operations: daily rates, hours, group offers, service contracts -----------------
+
+HOUR_MONTHS = 24  # hours and group sessions reach back this many months (plus the current one)
+DAY_START, DAY_END = 8 * 60, 17 * 60  # entries lie within 08:00-17:00 (minutes after midnight)
+DAY_LOAD = 480  # timed minutes planned into one working day at most
+CASE_LOAD = {False: 420, True: 330}  # case-specific minutes a day: staff, leads
+CASE_ENTRIES = {False: 4, True: 3}
+LEAD_SHARE = 0.75  # of a lead's days that go into case work
+MAX_ENTRIES = 5
+EXTRA_ENTRIES = {0: 40, 1: 45, 2: 15}  # entries a day beside the planned ones (at least two)
+# The visit length follows the month's workload, aiming at about 65 % case-specific entries.
+CASE_ENTRIES_PER_DAY = 2.6
+VISIT_LENGTH = (45, 150)
+RATE_INCREASE_SHARE = 1 / 3
+CHRISTMAS_BREAK = ((12, 23), (1, 6))
+SUMMER_BREAK = ((7, 15), (8, 25))  # roughly the NRW school holidays
+
+TEAM_MEETINGS = {  # weekday, start, minutes
+    "friedenshort": (0, 9 * 60, 90),
+    "skf": (1, 13 * 60 + 30, 90),
+    "diakonie": (2, 8 * 60 + 30, 90),
+    "sonnenhof": (3, 10 * 60, 60),
+    "giersberg": (1, 10 * 60, 60),
+}
+SUPERVISION = (3, 14 * 60, 120)  # first Thursday of the month
+TRAINING_DAYS = [
+    "Fortbildung Kinderschutz (§ 8a SGB VIII)",
+    "Fortbildung Systemische Familienarbeit",
+    "Fachtag Sozialraumorientierung",
+    "Fortbildung Traumapädagogik",
+    "Fortbildung Gesprächsführung mit Jugendlichen",
+]
+RECURRING_VISITS = ["fachkraft", "mlange", "sjung", "akrause"]
+VISIT_NOTES = {
+    Activity.DIRECT_WORK: [
+        "Hausbesuch",
+        "Hausbesuch: Wochenplanung mit der Familie",
+        "Elterngespräch",
+        "Einzelkontakt mit dem Kind",
+        "Einzelgespräch mit dem Jugendlichen",
+        "Begleitung zum Kinderarzt",
+        "Begleitung zum Jobcenter",
+        "Begleitung zur Schuldnerberatung",
+        "Haushaltstraining",
+        "Freizeitaktivität mit den Kindern",
+        "Hausaufgabenbegleitung",
+    ],
+    Activity.CASE_CONFERENCE: [
+        "Hilfeplangespräch im ASD",
+        "Gespräch mit Schule und Eltern",
+        "Fallgespräch mit der ASD-Fachkraft",
+        "Kooperationsgespräch mit der Kita",
+    ],
+}
+STATIONARY_VISIT_NOTES = {
+    Activity.DIRECT_WORK: [
+        "Einzelbetreuung in der Wohngruppe",
+        "Begleiteter Besuchskontakt mit den Eltern",
+        "Elternarbeit: Gespräch in der Einrichtung",
+        "Begleitung zum Facharzt",
+        "Begleitung zur Schule",
+    ],
+    Activity.CASE_CONFERENCE: [
+        "Hilfeplangespräch im Jugendamt",
+        "Entwicklungsbericht mit dem ASD besprochen",
+        "Schulgespräch mit der Klassenleitung",
+    ],
+}
+STATIONARY_HOURS = (8, 16)  # hours a month per placement of an outside stationary provider
+CROSS, UNSPECIFIC = HourKind.CROSS_CASE, HourKind.CASE_UNSPECIFIC
+# kind, activity, note, minutes to choose from, weight, with start and end time
+FILLERS = {
+    ProviderKind.CONSORTIUM: [
+        (CROSS, Activity.CASE_CONFERENCE, "Kollegiale Fallberatung", (60, 75, 90), 7, True),
+        (CROSS, Activity.TEAM_MEETING, "Absprachen im Team (Vertretungen)", (30, 45), 5, True),
+        (CROSS, Activity.TRAINING, "Fachliteratur und Arbeitshilfen", (60, 90), 1, True),
+        (CROSS, Activity.CASE_CONFERENCE, "Abstimmung mit dem ASD-Team", (45, 60), 2, True),
+        (UNSPECIFIC, Activity.NETWORKING, "Stadtteilkonferenz", (90, 120), 3, True),
+        (UNSPECIFIC, Activity.NETWORKING, "Netzwerktreffen Frühe Hilfen", (90,), 2, True),
+        (
+            UNSPECIFIC,
+            Activity.NETWORKING,
+            "Kooperationsgespräch mit der Grundschule",
+            (45, 60),
+            3,
+            True,
+        ),
+        (UNSPECIFIC, Activity.NETWORKING, "Austausch mit der Kita-Leitung", (45, 60), 2, True),
+        (
+            UNSPECIFIC,
+            Activity.NETWORKING,
+            "Telefonate mit Netzwerkpartnern",
+            (15, 30, 45),
+            2,
+            False,
+        ),
+        (
+            UNSPECIFIC,
+            Activity.PREVENTION,
+            "Offene Sprechstunde im Stadtteilbüro",
+            (120, 150),
+            3,
+            True,
+        ),
+        (UNSPECIFIC, Activity.PREVENTION, "Präventionsprojekt an der Gesamtschule", (90,), 2, True),
+        (UNSPECIFIC, Activity.GROUP_OFFER, "Vorbereitung der Gruppenangebote", (45, 60), 3, True),
+    ],
+    ProviderKind.STATIONARY: [
+        (CROSS, Activity.CASE_CONFERENCE, "Kollegiale Fallberatung", (60, 90), 6, True),
+        (CROSS, Activity.TEAM_MEETING, "Übergabe im Gruppendienst", (30, 45), 6, True),
+        (CROSS, Activity.TRAINING, "Fachliteratur und Arbeitshilfen", (60, 90), 1, True),
+        (CROSS, Activity.CASE_CONFERENCE, "Abstimmung mit dem Jugendamt", (45, 60), 2, True),
+        (UNSPECIFIC, Activity.NETWORKING, "Austausch mit Schulen im Umfeld", (45, 60), 5, True),
+        (
+            UNSPECIFIC,
+            Activity.NETWORKING,
+            "Arbeitskreis stationäre Hilfen Siegen",
+            (90, 120),
+            4,
+            True,
+        ),
+        (
+            UNSPECIFIC,
+            Activity.NETWORKING,
+            "Telefonate mit Kooperationspartnern",
+            (15, 30),
+            2,
+            False,
+        ),
+        (UNSPECIFIC, Activity.PREVENTION, "Präventionsangebot im Jugendtreff", (90, 120), 5, True),
+        (UNSPECIFIC, Activity.GROUP_OFFER, "Vorbereitung der Ferienfreizeit", (60, 90), 4, True),
+    ],
+}
+CORRECTIONS = [  # professional, minutes to add (None: the whole entry), reason
+    ("fachkraft", -30, "Hausbesuch endete früher; die Dauer war zu lang erfasst."),
+    ("mlange", 30, "Nachbereitung (Bericht an den ASD) nachgetragen."),
+    ("sjung", None, "Termin fiel aus (Familie nicht angetroffen); irrtümlich erfasst."),
+]
+RETURNED_MONTH = "jbauer"
+
+# topic, target group, weekday, start, minutes, every n days, audience, anonymous participants
+GROUP_OFFERS = [
+    ("Elterncafé {area}", "Eltern aus dem Stadtteil", 1, 9 * 60, 120, 7, "parents", (6, 18)),
+    ("Hausaufgabenhilfe {place}", "Grundschulkinder", 2, 14 * 60, 120, 7, "pupils", (5, 14)),
+    ("Mädchengruppe {place}", "Mädchen von 10 bis 15 Jahren", 3, 15 * 60 + 30, 90, 7, "girls",
+     (3, 10)),
+    ("Väter-Kind-Samstag", "Väter mit Kindern bis 10 Jahre", 5, 10 * 60, 180, 14, "fathers",
+     (4, 16)),
+    ("Babytreff im Familienzentrum", "Eltern mit Babys und Kleinkindern", 4, 9 * 60 + 30, 90, 7,
+     "babies", (3, 12)),
+    ("Jungentreff {place}", "Jungen von 10 bis 14 Jahren", 0, 15 * 60, 120, 7, "boys", (3, 10)),
+    ("Familienfrühstück", "Familien im Sozialraum", 4, 9 * 60, 120, 14, "families", (8, 18)),
+    ("Sprachcafé für Mütter", "Mütter mit Einwanderungsgeschichte", 0, 10 * 60, 90, 7, "mothers",
+     (4, 12)),
+]  # fmt: skip
+SCHOOL_AUDIENCES = {"pupils", "girls", "boys"}
+AREAS = {
+    "modellregion": ("Siegen-Nord", ["Geisweid", "Weidenau", "Birlenbach"]),
+    "siegen-mitte": ("Siegen-Mitte", ["Stadtmitte", "Fischbacherberg", "Hain"]),
+}
+
+FLEXIBLE_PLAN = {  # current year; the previous year's personnel and overhead were 4 % lower
+    "modellregion": {
+        PlanCategory.PERSONNEL: 1_450_000,
+        PlanCategory.RENT: 60_000,
+        PlanCategory.OVERHEAD: 90_000,
+    },
+    "siegen-mitte": {
+        PlanCategory.PERSONNEL: 920_000,
+        PlanCategory.RENT: 42_000,
+        PlanCategory.OVERHEAD: 58_000,
+    },
+}
+PREVIOUS_YEAR_FACTOR = 0.96
+# Computed stationary cost ÷ stationary plan; at most 99 % once a reallocation took money
+# away, so that the stationary sub-budget could afford it without an override.
+STATIONARY_UTILISATION = (0.88, 0.99)
+POSTING_TEXTS = {
+    PlanCategory.PERSONNEL: "Personalkosten Hilfeleisterteam {month}",
+    PlanCategory.RENT: "Miete Stadtteilbüro {month}",
+    PlanCategory.OVERHEAD: "Sach- und Verwaltungskosten {month}",
+}
+MONTH_NAMES = [
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+]  # fmt: skip
+REALLOCATION_AMOUNT = Decimal("40000.00")
+REALLOCATION_REASON = "Rückführung zweier Kinder in den Sozialraum; ambulante Anschlusshilfe"
+CENT = Decimal("0.01")
+ZERO_EURO = Decimal("0.00")
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _thousands(value: float) -> Decimal:
+    return _money(round(value / 1000) * 1000)
+
+
+def _round15(minutes: float) -> int:
+    return int(round(minutes / 15)) * 15
+
+
+def _clock(minutes: int) -> datetime.time:
+    return datetime.time(minutes // 60, minutes % 60)
+
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - _days(day.weekday())
+
+
+def _in_break(day: datetime.date, period) -> bool:
+    (m1, d1), (m2, d2) = period
+    if (m1, d1) <= (m2, d2):
+        return (m1, d1) <= (day.month, day.day) <= (m2, d2)
+    return (day.month, day.day) >= (m1, d1) or (day.month, day.day) <= (m2, d2)
+
+
+def public_holidays(year: int) -> set[datetime.date]:
+    """NRW public holidays, plus 24 and 31 December when the offices are closed."""
+    sunday = easter(year)
+    fixed = [(1, 1), (5, 1), (10, 3), (11, 1), (12, 24), (12, 25), (12, 26), (12, 31)]
+    return {datetime.date(year, m, d) for m, d in fixed} | {
+        sunday + _days(n)  # Good Friday, Easter Monday, Ascension, Whit Monday, Corpus Christi
+        for n in (-2, 1, 39, 50, 60)
+    }
+
+
+@contextmanager
+def _own_timestamps(*fields):
+    """Let bulk_create keep the historic timestamps we set instead of stamping now."""
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in saved:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+@dataclass(eq=False)
+class Slot:
+    """An hour entry being planned; `start` is set for fixed appointments."""
+
+    kind: str
+    activity: str
+    minutes: int
+    note: str
+    help: Help | None = None
+    start: int | None = None
+    timed: bool = True
+    recurring: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.start + self.minutes
+
+
+@dataclass(eq=False)
+class Worker:
+    user: object
+    provider: Provider
+    lead: bool
+    absent: set[datetime.date]
+    days: dict[datetime.date, list[Slot]] = field(default_factory=lambda: defaultdict(list))
+
+    def load(self, day) -> int:
+        return sum(s.minutes for s in self.days[day] if s.timed)
+
+    def takes_fixed(self, day, slot: Slot) -> bool:
+        """A fixed appointment fits when it overlaps no other and the day is not full."""
+        if day in self.absent or self.load(day) + slot.minutes > DAY_LOAD:
+            return False
+        return not any(
+            other.start is not None and other.start < slot.end and slot.start < other.end
+            for other in self.days[day]
+        )
+
+    def takes_visit(self, day, slot: Slot) -> bool:
+        slots = self.days[day]
+        case = [s for s in slots if s.help is not None]
+        return (
+            day not in self.absent
+            and len(slots) < MAX_ENTRIES
+            and len(case) < CASE_ENTRIES[self.lead]
+            and sum(s.minutes for s in case) + slot.minutes <= CASE_LOAD[self.lead]
+            and self.load(day) + slot.minutes <= DAY_LOAD
+            and all(s.help is not slot.help for s in case)
+        )
+
+
+class Operations:
+    """Daily-rate history, two years of hours, group offers and the service contracts.
+
+    Runs after the case data is written (it needs the primary keys) and draws from
+    random streams of its own, so the case scenario stays exactly as it was. The
+    rows obey the rules of the services (providers.services, budgets.services,
+    cases.services.change_daily_rate) but are written with bulk_create.
+    """
+
+    def __init__(self, scenario: "DemoScenario", families: list[FamilyDraft], helps):
+        self.org = scenario.org
+        self.users = scenario.users
+        self.today = scenario.today
+        self.now = scenario.now
+        self.yesterday = self.today - _days(1)
+        self.families = families
+        self.helps = sorted((hd.help for hd in helps), key=lambda h: h.pk)
+        self.helps_of: dict[tuple[int, int], list[Help]] = defaultdict(list)
+        for help in self.helps:
+            self.helps_of[(help.provider_id, help.case.family.pk)].append(help)
+        self.first_day = month_start(self.today) - relativedelta(months=HOUR_MONTHS)
+        self.months = [self.first_day + relativedelta(months=i) for i in range(HOUR_MONTHS + 1)]
+        years = range(self.first_day.year - 1, self.today.year + 2)
+        self.holidays = set().union(*(public_holidays(year) for year in years))
+        self.workers: list[Worker] = []
+
+    def _rng(self, topic: str) -> random.Random:
+        return random.Random(f"{SEED}-{topic}")  # noqa: S311  (demo data, not security)
+
+    def _at(self, day: datetime.date, minutes: int) -> datetime.datetime:
+        moment = datetime.datetime.combine(day, _clock(minutes))
+        return min(timezone.make_aware(moment), self.now)
+
+    def _working(self, day: datetime.date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def _days_between(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
+        return [first + _days(i) for i in range((last - first).days + 1)]
+
+    def build(self) -> dict[str, int]:
+        rates = self._save_rates()
+        self.workers = self._draft_workers()
+        offers, sessions = self._save_group_offers()
+        entries, approvals = self._save_hours()
+        contracts, postings, reallocations = self._save_contracts()
+        return {
+            "daily rates": rates,
+            "hour entries": entries,
+            "month approvals": approvals,
+            "group offers": offers,
+            "group sessions": sessions,
+            "service contracts": contracts,
+            "postings": postings,
+            "reallocations": reallocations,
+        }
+
+    # daily rates
+
+    def _save_rates(self) -> int:
+        """The first rate of every placement; for a third of those running over a
+        1 January an increase from then on (the earlier rate ends the day before)."""
+        rng = self._rng("rates")
+        rates, over_new_year = [], []
+        for help in self.helps:
+            if help.setting != Setting.STATIONARY or help.daily_rate is None:
+                continue
+            first = DailyRate(help=help, valid_from=help.start, amount=help.daily_rate)
+            rates.append(first)
+            new_years = [
+                datetime.date(year, 1, 1)
+                for year in range(help.start.year + 1, self.today.year + 1)
+                if help.end is None or help.end > datetime.date(year, 1, 1)
+            ]
+            if help.is_approved and new_years:
+                over_new_year.append((help, first, new_years))
+        raised = rng.sample(over_new_year, round(len(over_new_year) * RATE_INCREASE_SHARE))
+        for help, first, new_years in raised:
+            new_year = rng.choice(new_years)
+            first.valid_until = new_year - _days(1)
+            increase = 1 + Decimal(rng.randint(30, 60)) / 1000
+            rates.append(
+                DailyRate(help=help, valid_from=new_year, amount=_money(first.amount * increase))
+            )
+        DailyRate.objects.bulk_create(rates)
+        return len(rates)
+
+    # the professionals and their leave
+
+    def _draft_workers(self) -> list[Worker]:
+        rng = self._rng("leave")
+        workers = []
+        for spec in DEMO_USERS:
+            if spec.provider is None:
+                continue
+            absent = self._absences(rng)
+            if spec.username == "fachkraft":  # the demo professional's last weeks are full
+                absent = {day for day in absent if day < self.today - _days(21)}
+            workers.append(
+                Worker(
+                    user=self.users[spec.username],
+                    provider=self.org.providers[spec.provider],
+                    lead=spec.role == Role.PROVIDER_LEAD,
+                    absent=absent,
+                )
+            )
+        return workers
+
+    def _absences(self, rng: random.Random) -> set[datetime.date]:
+        """Holidays of about 30 working days a year, and a few days off sick."""
+        absent: set[datetime.date] = set()
+        for year in range(self.first_day.year, self.today.year + 1):
+            summer = _monday(datetime.date(year, 6, 29) + _days(7 * rng.randint(0, 6)))
+            absent |= {summer + _days(i) for i in range(rng.choice([12, 14, 19]))}
+            spring_or_autumn = (
+                datetime.date(year, 3, 23) if rng.random() < 0.5 else datetime.date(year, 10, 5)
+            )
+            week = _monday(spring_or_autumn + _days(7 * rng.randint(0, 3)))
+            absent |= {week + _days(i) for i in range(5)}
+            if rng.random() < 0.6:
+                absent |= {datetime.date(year, 12, d) for d in (27, 28, 29, 30)}
+            else:
+                absent |= {datetime.date(year, 1, d) for d in (2, 3, 4, 5)}
+            for _ in range(rng.randint(2, 6)):
+                sick = datetime.date(year, 1, 1) + _days(rng.randint(0, 364))
+                absent |= {sick + _days(i) for i in range(rng.choice([1, 1, 2, 3]))}
+        return absent
+
+    def _team(self, provider: Provider) -> list[Worker]:
+        return [w for w in self.workers if w.provider == provider]
+
+    # group offers
+
+    def _save_group_offers(self) -> tuple[int, int]:
+        rng = self._rng("groups")
+        consortium = [key for key, *_, kind in PROVIDERS if kind == ProviderKind.CONSORTIUM]
+        busy: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # user: weekday, from, to
+        for w in self.workers:
+            weekday, start, minutes = TEAM_MEETINGS[self._key(w.provider)]
+            busy[w.user.pk].append((weekday, start, start + minutes))
+        offers, sessions, staffing, visitors = [], [], [], []
+        for r, (slug, region) in enumerate(self.org.regions.items()):
+            area, places = AREAS[slug]
+            chosen = [GROUP_OFFERS[0], *rng.sample(GROUP_OFFERS[1:], rng.randint(3, 5))]
+            for i, (topic, target, weekday, start, minutes, every, audience, crowd) in enumerate(
+                chosen
+            ):
+                provider = self.org.providers[consortium[(i + r) % len(consortium)]]
+                team = self._offer_team(rng, provider, busy, weekday, start, start + minutes)
+                begin = self.first_day + _days(
+                    rng.randint(0, 20) if i == 0 else rng.randint(30, 420)
+                )
+                begin += _days((weekday - begin.weekday()) % 7)
+                end = None
+                if i > 0 and rng.random() < 0.2:
+                    end = begin + _days(rng.randint(180, 360))
+                    end = end if end < self.yesterday else None
+                offer = GroupOffer(
+                    provider=provider,
+                    region=region,
+                    topic=topic.format(area=area, place=rng.choice(places)),
+                    target_group=target,
+                    starts_on=begin,
+                    ends_on=end,
+                )
+                offers.append(offer)
+                staffing += [(offer, w.user) for w in team]
+                pool = self._offer_pool(rng, provider, region, audience)
+                day = begin
+                while day <= min(end or self.yesterday, self.yesterday):
+                    held = self._hold_session(rng, offer, team, day, start, minutes, audience)
+                    if held:
+                        ramp = min(1.0, 0.5 + (day - begin).days / 365)
+                        count = max(3, min(18, round(rng.randint(*crowd) * ramp)))
+                        session = GroupSession(
+                            offer=offer,
+                            date=day,
+                            duration_minutes=minutes,
+                            anonymous_participants=count,
+                        )
+                        sessions.append(session)
+                        present = [p for p in pool if self._may_join(p, provider, audience, day)]
+                        joined = rng.sample(
+                            present, min(len(present), rng.choice([0, 1, 1, 2, 2, 3]))
+                        )
+                        visitors += [(session, person) for person, _ in joined]
+                    day += _days(every)
+        GroupOffer.objects.bulk_create(offers)
+        GroupOffer.staff.through.objects.bulk_create(
+            [GroupOffer.staff.through(groupoffer=offer, user=user) for offer, user in staffing]
+        )
+        GroupSession.objects.bulk_create(sessions, batch_size=2000)
+        GroupSession.registered_participants.through.objects.bulk_create(
+            [
+                GroupSession.registered_participants.through(groupsession=session, person=person)
+                for session, person in visitors
+            ],
+            batch_size=2000,
+        )
+        return len(offers), len(sessions)
+
+    def _key(self, provider: Provider) -> str:
+        return next(key for key, p in self.org.providers.items() if p == provider)
+
+    def _offer_team(self, rng, provider, busy, weekday, start, end) -> list[Worker]:
+        """One or two professionals of the provider who are free at that time every week."""
+        free = [
+            w
+            for w in self._team(provider)
+            if not any(d == weekday and s < end and start < e for d, s, e in busy[w.user.pk])
+        ]
+        team = rng.sample(free, min(len(free), rng.choice([1, 2, 2]))) or self._team(provider)[:1]
+        for w in team:
+            busy[w.user.pk].append((weekday, start, end))
+        return team
+
+    def _offer_pool(self, rng, provider, region, audience) -> list[tuple[Person, FamilyDraft]]:
+        """Regulars: members of families with a help of the provider who fit the audience."""
+        served = {h.case.family.pk for h in self.helps if h.provider == provider and h.is_approved}
+        candidates = [
+            (person, fam)
+            for fam in self.families
+            if fam.family.region == region and fam.family.pk in served
+            for person in fam.members
+            if self._fits_audience(person, fam, audience, self.today)
+            or self._fits_audience(person, fam, audience, self.first_day)
+        ]
+        return rng.sample(candidates, min(len(candidates), 10))
+
+    def _fits_audience(self, person: Person, fam: FamilyDraft, audience: str, day) -> bool:
+        if person.birth_date > day:
+            return False
+        parent, age = person.role == PersonRole.PARENT, person.age_on(day)
+        return {
+            "parents": parent,
+            "mothers": parent and person.gender == "f",
+            "fathers": (parent and person.gender == "m") or (not parent and age <= 10),
+            "babies": parent
+            and any(p.birth_date <= day and p.age_on(day) < 3 for p in fam.members),
+            "pupils": not parent and 6 <= age <= 10,
+            "girls": not parent and person.gender == "f" and 10 <= age <= 15,
+            "boys": not parent and person.gender == "m" and 10 <= age <= 14,
+            "families": True,
+        }[audience]
+
+    def _may_join(self, candidate, provider, audience, day) -> bool:
+        """Registered participants come from families with an active help of the provider."""
+        person, fam = candidate
+        return self._fits_audience(person, fam, audience, day) and any(
+            h.is_active_on(day) for h in self.helps_of[(provider.pk, fam.family.pk)]
+        )
+
+    def _hold_session(self, rng, offer, team, day, start, minutes, audience) -> bool:
+        """Whether the session takes place; the professionals there log it as their hours."""
+        if day in self.holidays or _in_break(day, CHRISTMAS_BREAK) or rng.random() < 0.05:
+            return False
+        if audience in SCHOOL_AUDIENCES and _in_break(day, SUMMER_BREAK):
+            return False
+        slot_args = (UNSPECIFIC, Activity.GROUP_OFFER, minutes, offer.topic)
+        there = [w for w in team if w.takes_fixed(day, Slot(*slot_args, start=start))]
+        for w in there:
+            w.days[day].append(Slot(*slot_args, start=start))
+        return bool(there)
+
+    # hours
+
+    def _save_hours(self) -> tuple[int, int]:
+        rng = self._rng("hours")
+        self._plan_training_days(rng)
+        self._plan_meetings()
+        self._plan_recurring_visits(rng)
+        for provider in self.org.providers.values():
+            self._plan_visits(rng, provider)
+        approvals = self._save_approvals(rng)
+        entries = self._lay_out(rng, approvals)
+        with _own_timestamps(HourEntry._meta.get_field("created_at")):
+            HourEntry.objects.bulk_create(entries, batch_size=2000)
+            corrections = self._corrections(rng, entries, approvals)
+            HourEntry.objects.bulk_create(corrections)
+        return len(entries) + len(corrections), len(approvals)
+
+    @cached_property
+    def work_days(self) -> list[datetime.date]:
+        """Working days (Monday to Friday, no public holiday) of the window up to yesterday."""
+        return [d for d in self._days_between(self.first_day, self.yesterday) if self._working(d)]
+
+    def _plan_training_days(self, rng) -> None:
+        work_days = self.work_days
+        for w in self.workers:
+            for _ in range(rng.randint(2, 4)):  # one or two training days a year
+                day = rng.choice(work_days)
+                slot = Slot(CROSS, Activity.TRAINING, 360, rng.choice(TRAINING_DAYS), start=9 * 60)
+                if w.takes_fixed(day, slot):
+                    w.days[day].append(slot)
+
+    def _plan_meetings(self) -> None:
+        """The provider's weekly team meeting and the monthly supervision."""
+        for day in self.work_days:
+            for w in self.workers:
+                weekday, start, minutes = TEAM_MEETINGS[self._key(w.provider)]
+                slots = []
+                if day.weekday() == weekday:
+                    slots.append(
+                        Slot(CROSS, Activity.TEAM_MEETING, minutes, "Teamsitzung", start=start)
+                    )
+                weekday, start, minutes = SUPERVISION
+                if day.weekday() == weekday and day.day <= 7:
+                    slots.append(
+                        Slot(CROSS, Activity.TRAINING, minutes, "Supervision", start=start)
+                    )
+                for slot in slots:
+                    if w.takes_fixed(day, slot):
+                        w.days[day].append(slot)
+
+    def _plan_recurring_visits(self, rng) -> None:
+        """A weekly home visit at a fixed time, marked for copying into the next week."""
+        for username in RECURRING_VISITS:
+            w = next(w for w in self.workers if w.user.username == username)
+            helps = [
+                h
+                for h in self.helps
+                if h.responsible_staff_id == w.user.pk
+                and h.is_approved
+                and h.end is None
+                and h.setting in AMBULANT_SETTINGS
+                and (h.planned_hours_per_month or 0) >= 8
+                and h.start <= self.today - _days(70)
+            ]
+            if not helps:
+                continue
+            help = rng.choice(helps)
+            start, weekday = rng.choice([8 * 60 + 30, 10 * 60, 14 * 60]), rng.choice([1, 2, 3])
+            day = _monday(self.yesterday) + _days(weekday)
+            day = day if day <= self.yesterday else day - _days(7)
+            for _ in range(8):
+                slot = Slot(
+                    HourKind.CASE_SPECIFIC,
+                    Activity.DIRECT_WORK,
+                    90,
+                    "Wöchentlicher Hausbesuch",
+                    help=help,
+                    start=start,
+                    recurring=True,
+                )
+                if self._working(day) and w.takes_fixed(day, slot):
+                    w.days[day].append(slot)
+                day -= _days(7)
+
+    def _plan_visits(self, rng, provider: Provider) -> None:
+        """Case-specific work month by month, sized to each help's approved hours.
+
+        Most help-months get about their planned hours; some clearly less or more,
+        so the provider overview flags them. When the team is short of time, the
+        helps drawn last lose visits (they show as under-delivered).
+        """
+        team = self._team(provider)
+        stationary = provider.kind == ProviderKind.STATIONARY
+        helps = [
+            h
+            for h in self.helps
+            if h.provider == provider
+            and h.is_approved
+            and (
+                h.setting == Setting.STATIONARY
+                if stationary
+                else h.setting in AMBULANT_SETTINGS and h.planned_hours_per_month
+            )
+        ]
+        notes = STATIONARY_VISIT_NOTES if stationary else VISIT_NOTES
+        logged = defaultdict(int)  # (help pk, month): minutes of fixed weekly visits
+        for w in team:
+            for day, slots in w.days.items():
+                for s in slots:
+                    if s.help is not None:
+                        logged[(s.help.pk, month_start(day))] += s.minutes
+        for month in self.months:
+            month_days = self._days_between(month, month + relativedelta(months=1) - _days(1))
+            working = [d for d in month_days if self._working(d)]
+            days = [d for d in working if d <= self.yesterday]
+            if not days:
+                continue
+            demand = []
+            for help in helps:
+                active = [d for d in days if help.is_active_on(d)]
+                if not active:
+                    continue
+                share = len(active) / len(working)
+                if stationary:
+                    target = rng.uniform(*STATIONARY_HOURS) * 60 * share
+                else:
+                    target = float(help.planned_hours_per_month) * 60 * share * self._factor(rng)
+                target -= logged[(help.pk, month)]
+                if target >= 30:
+                    demand.append((rng.random(), help, active, target))
+            staff_days = sum(
+                sum(d not in w.absent for d in days) * (LEAD_SHARE if w.lead else 1.0) for w in team
+            )
+            total = sum(target for *_, target in demand)
+            length = total / max(1.0, staff_days * CASE_ENTRIES_PER_DAY)
+            length = min(VISIT_LENGTH[1], max(VISIT_LENGTH[0], _round15(length)))
+            for _, help, active, target in sorted(demand, key=lambda row: row[0]):
+                count = max(1, round(target / length))
+                for _ in range(count):
+                    minutes = min(240, max(30, _round15(target / count * rng.uniform(0.75, 1.25))))
+                    conference = rng.random() < (0.25 if stationary else 0.1)
+                    activity = Activity.CASE_CONFERENCE if conference else Activity.DIRECT_WORK
+                    slot = Slot(
+                        HourKind.CASE_SPECIFIC,
+                        activity,
+                        minutes,
+                        rng.choice(notes[activity]),
+                        help=help,
+                    )
+                    self._place(rng, team, active, slot)
+
+    def _factor(self, rng) -> float:
+        """Delivered ÷ planned hours of one help in one month."""
+        draw = rng.random()
+        if draw < 0.12:
+            return rng.uniform(0.45, 0.75)  # family cancelled, illness, holidays
+        if draw < 0.2:
+            return rng.uniform(1.25, 1.5)  # a crisis needs more
+        return rng.uniform(0.88, 1.08)
+
+    def _place(self, rng, team: list[Worker], active: list[datetime.date], slot: Slot) -> bool:
+        """On a day the help is active: the responsible professional first, else a colleague."""
+        responsible = [w for w in team if w.user.pk == slot.help.responsible_staff_id]
+        for attempt in range(12):
+            day = rng.choice(active)
+            candidates = responsible if attempt < 6 and responsible else rng.sample(team, len(team))
+            for w in candidates:
+                if w.takes_visit(day, slot):
+                    w.days[day].append(slot)
+                    return True
+        return False
+
+    def _lay_out(self, rng, approvals: dict) -> list[HourEntry]:
+        """Fill each working day to 2-5 entries and give them times in sequence."""
+        entries = []
+        for w in self.workers:
+            fillers = FILLERS[w.provider.kind]
+            weights = [row[4] for row in fillers]
+            for day in self._days_between(self.first_day, self.yesterday):
+                if self._working(day) and day not in w.absent:
+                    self._fill(rng, w, day, fillers, weights)
+                slots = w.days.get(day)
+                if not slots:
+                    continue
+                approval = approvals.get((w.user.pk, month_start(day)))
+                for slot, start in self._times(rng, slots):
+                    entries.append(self._entry(rng, w, day, slot, start, approval))
+        return entries
+
+    def _fill(self, rng, w: Worker, day, fillers, weights) -> None:
+        slots = w.days[day]
+        extra = rng.choices(list(EXTRA_ENTRIES), list(EXTRA_ENTRIES.values()))[0]
+        wanted = min(MAX_ENTRIES, max(2, len(slots) + extra))
+        while len(slots) < wanted:
+            kind, activity, note, options, _, timed = rng.choices(fillers, weights)[0]
+            room = DAY_LOAD - w.load(day)
+            options = [m for m in options if m <= room or not timed]
+            if not options:
+                if len(slots) >= 2:
+                    break
+                kind, activity, note, options, timed = (
+                    UNSPECIFIC,
+                    Activity.NETWORKING,
+                    "Telefonate mit Netzwerkpartnern",
+                    (15,),
+                    False,
+                )
+            slots.append(Slot(kind, activity, rng.choice(options), note, timed=timed))
+
+    def _times(self, rng, slots: list[Slot]) -> list[tuple[Slot, int | None]]:
+        """Fixed appointments keep their time; the rest follow in sequence from 08:00."""
+        placed = [(s, s.start) for s in slots if s.start is not None]
+        busy = sorted((s.start, s.end) for s in slots if s.start is not None)
+        flexible = [s for s in slots if s.start is None]
+        rng.shuffle(flexible)
+        cursor = DAY_START + rng.choice([0, 0, 15, 30])
+        for slot in flexible:
+            if not slot.timed:
+                placed.append((slot, None))
+                continue
+            start = cursor
+            for begin, end in busy:
+                if start + slot.minutes <= begin:
+                    break
+                if start < end:
+                    start = end + rng.choice([0, 15])
+            if start + slot.minutes > DAY_END:
+                placed.append((slot, None))  # logged afterwards without times
+                continue
+            busy = sorted([*busy, (start, start + slot.minutes)])
+            placed.append((slot, start))
+            cursor = start + slot.minutes + rng.choice([0, 15, 15, 30])
+        return sorted(placed, key=lambda item: (item[1] is None, item[1] or 0))
+
+    def _entry(self, rng, w: Worker, day, slot: Slot, start, approval) -> HourEntry:
+        logged = self._at(day, rng.randint(16 * 60, 18 * 60))
+        if rng.random() < 0.2:
+            logged = self._at(day + _days(rng.randint(1, 4)), rng.randint(8 * 60, 10 * 60))
+        # Ids rather than objects: tens of thousands of rows are built here.
+        return HourEntry(
+            staff_id=w.user.pk,
+            provider_id=w.provider.pk,
+            date=day,
+            start_time=None if start is None else _clock(start),
+            end_time=None if start is None else _clock(start + slot.minutes),
+            minutes=slot.minutes,
+            kind=slot.kind,
+            activity=slot.activity,
+            help_id=slot.help.pk if slot.help else None,
+            note=slot.note,
+            recurring=slot.recurring,
+            approval_id=approval.pk if approval and approval.is_approved else None,
+            idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
+            created_at=logged,
+        )
+
+    def _save_approvals(self, rng) -> dict[tuple[int, datetime.date], MonthApproval]:
+        """Months before the previous one approved by another lead; one month returned."""
+        previous = month_start(self.today) - relativedelta(months=1)
+        approvals = {}
+        for w in self.workers:
+            lead = next(
+                other.user for other in self._team(w.provider) if other.lead and other is not w
+            )
+            present = [d for d in self.work_days if d not in w.absent]
+            planned = [d for d, slots in w.days.items() if slots]
+            months = sorted({month_start(day) for day in [*present, *planned]})
+            for month in months:
+                if month >= previous:
+                    continue
+                decided = month + relativedelta(months=1) + _days(rng.randint(2, 9))
+                approvals[(w.user.pk, month)] = MonthApproval(
+                    provider=w.provider,
+                    staff=w.user,
+                    month=month,
+                    state=ApprovalState.APPROVED,
+                    decided_by=lead,
+                    decided_at=self._at(decided, rng.randint(9 * 60, 16 * 60)),
+                )
+            if w.user.username == RETURNED_MONTH:
+                day = self._returned_day(w, previous)
+                approvals[(w.user.pk, previous)] = MonthApproval(
+                    provider=w.provider,
+                    staff=w.user,
+                    month=previous,
+                    state=ApprovalState.RETURNED,
+                    comment=(
+                        f"Am {day:%d.%m.%Y} fehlen beim Netzwerktermin Beginn und Ende; "
+                        "bitte ergänzen, dann gebe ich den Monat frei."
+                    ),
+                    decided_by=lead,
+                    decided_at=self._at(
+                        min(month_start(self.today) + _days(2), self.today), 11 * 60
+                    ),
+                )
+        with _own_timestamps(MonthApproval._meta.get_field("decided_at")):
+            MonthApproval.objects.bulk_create(approvals.values())
+        return approvals
+
+    def _returned_day(self, w: Worker, month: datetime.date) -> datetime.date:
+        """Log a networking entry without times on a day of the month: what the lead returns."""
+        days = [
+            d
+            for d in self.work_days
+            if month_start(d) == month and d not in w.absent and len(w.days[d]) < MAX_ENTRIES
+        ] or [month + _days(14)]
+        day = days[len(days) // 2]
+        w.days[day].append(
+            Slot(UNSPECIFIC, Activity.NETWORKING, 60, "Netzwerktreffen Frühe Hilfen", timed=False)
+        )
+        return day
+
+    def _corrections(self, rng, entries: list[HourEntry], approvals: dict) -> list[HourEntry]:
+        """Differences logged on approved entries, approved again with their month."""
+        approval_of = {approval.pk: approval for approval in approvals.values()}
+        corrections = []
+        for username, delta, reason in CORRECTIONS:
+            staff = self.users[username]
+            own = [
+                e
+                for e in entries
+                if e.staff_id == staff.pk
+                and e.approval_id is not None
+                and e.kind == HourKind.CASE_SPECIFIC
+                and e.minutes >= 60
+            ]
+            if not own:
+                continue
+            original = rng.choice(own)
+            approval = approval_of[original.approval_id]
+            delta = -original.minutes if delta is None else delta
+            noticed = approval.decided_at + datetime.timedelta(days=2)
+            corrections.append(
+                HourEntry(
+                    staff_id=original.staff_id,
+                    provider_id=original.provider_id,
+                    date=original.date,
+                    minutes=delta,
+                    kind=original.kind,
+                    activity=original.activity,
+                    help_id=original.help_id,
+                    note=reason,
+                    corrects=original,
+                    approval=approval,
+                    idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
+                    created_at=noticed,
+                )
+            )
+            MonthApproval.objects.filter(pk=approval.pk).update(
+                decided_at=noticed + datetime.timedelta(days=1)
+            )
+        return corrections
+
+    # service contracts
+
+    def _save_contracts(self) -> tuple[int, int, int]:
+        rng = self._rng("budgets")
+        controller, head = self.users["controlling"], self.users["leitung"]
+        members = [
+            self.org.providers[key]
+            for key, *_, kind in PROVIDERS
+            if kind == ProviderKind.CONSORTIUM
+        ]
+        years = (self.today.year - 1, self.today.year)
+        contracts = [
+            ServiceContract(
+                region=region, year=year, title=f"Leistungsvertrag {region.name} {year}"
+            )
+            for region in self.org.regions.values()
+            for year in years
+        ]
+        ServiceContract.objects.bulk_create(contracts)
+        ServiceContract.providers.through.objects.bulk_create(
+            [
+                ServiceContract.providers.through(servicecontract=contract, provider=provider)
+                for contract in contracts
+                for provider in members
+            ]
+        )
+        budgets = {
+            (contract, kind): SubBudget(contract=contract, kind=kind)
+            for contract in contracts
+            for kind in (SubBudgetKind.FLEXIBLE, SubBudgetKind.STATIONARY)
+        }
+        SubBudget.objects.bulk_create(budgets.values())
+        lines, postings, reallocations = [], [], []
+        for contract in contracts:
+            slug = contract.region.slug
+            moved = ZERO_EURO
+            if slug == MARKER_SLUG and contract.year == self.today.year:
+                reallocations.append(self._reallocation(rng, contract, controller, head))
+                moved = REALLOCATION_AMOUNT
+            flexible = budgets[(contract, SubBudgetKind.FLEXIBLE)]
+            for category, amount in FLEXIBLE_PLAN[slug].items():
+                if contract.year < self.today.year and category != PlanCategory.RENT:
+                    amount = amount * PREVIOUS_YEAR_FACTOR
+                plan = _thousands(amount)
+                lines.append(PlanLine(sub_budget=flexible, category=category, amount=plan))
+                postings += self._postings(rng, flexible, category, plan, controller)
+            __, cost = stationary_cost(
+                stationary_rates([contract.region_id]), contract.first_day, contract.last_day
+            )
+            plan = self._stationary_plan(rng, float(cost), float(moved))
+            lines.append(
+                PlanLine(
+                    sub_budget=budgets[(contract, SubBudgetKind.STATIONARY)],
+                    category=PlanCategory.PLACEMENTS,
+                    amount=plan,
+                )
+            )
+        PlanLine.objects.bulk_create(lines)
+        stamps = [
+            Posting._meta.get_field("created_at"),
+            Reallocation._meta.get_field("proposed_at"),
+        ]
+        with _own_timestamps(*stamps):
+            Posting.objects.bulk_create(postings)
+            Reallocation.objects.bulk_create(reallocations)
+        return len(contracts), len(postings), len(reallocations)
+
+    def _stationary_plan(self, rng, cost: float, moved: float) -> Decimal:
+        """A plan the year's computed placements use 88-99 % of, before and after moving."""
+        low_ratio, high_ratio = STATIONARY_UTILISATION
+        low, high = cost / high_ratio + moved, cost / low_ratio
+        return _thousands(rng.uniform(low, high) if low <= high else (low + high) / 2)
+
+    def _postings(self, rng, sub_budget, category, plan: Decimal, by) -> list[Posting]:
+        """Monthly costs of the flexible team up to the previous month, within the plan."""
+        year = sub_budget.contract.year
+        last_month = 12 if year < self.today.year else self.today.month - 1
+        postings, booked = [], ZERO_EURO
+        for month in range(1, last_month + 1):
+            share = 1.0 if category == PlanCategory.RENT else rng.uniform(0.96, 1.02)
+            amount = min(_money(float(plan) / 12 * share), plan - booked)
+            if amount <= 0:
+                break
+            booked += amount
+            month_end = datetime.date(year, month, 1) + relativedelta(months=1) - _days(1)
+            postings.append(
+                Posting(
+                    sub_budget=sub_budget,
+                    booked_on=month_end,
+                    amount=amount,
+                    category=category,
+                    text=POSTING_TEXTS[category].format(month=f"{MONTH_NAMES[month - 1]} {year}"),
+                    created_by=by,
+                    created_at=self._at(
+                        month_end + _days(rng.randint(3, 8)), rng.randint(9 * 60, 15 * 60)
+                    ),
+                )
+            )
+        return postings
+
+    def _reallocation(self, rng, contract, controller, head) -> Reallocation:
+        elapsed = (self.today - contract.first_day).days
+        decided = self._at(contract.first_day + _days(int(elapsed * 0.6)), 11 * 60 + 30)
+        return Reallocation(
+            contract=contract,
+            direction=Direction.TO_FLEXIBLE,
+            amount=REALLOCATION_AMOUNT,
+            reason=REALLOCATION_REASON,
+            status=ReallocationStatus.APPROVED,
+            proposed_by=controller,
+            proposed_at=decided - datetime.timedelta(days=rng.randint(5, 12)),
+            decided_by=head,
+            decided_at=decided,
+            decision_comment="Genehmigt; die Wirkung wird im nächsten Controllingworkshop geprüft.",
+        )
 
 
 # --- The command -------------------------------------------------------------------
