@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,13 +22,15 @@ from .models import (
     HelpPlan,
     Person,
     Region,
+    Resource,
     RiskAssessment,
     RiskAssessmentStatus,
     RiskLevel,
     Setting,
+    TeamConsultation,
     allowed_settings,
 )
-from .services import next_review_date
+from .services import GoalInput, needs_team_decision, next_review_date
 
 
 def _not_in_future(day: datetime.date | None, message) -> None:
@@ -140,8 +143,14 @@ class HelpForm(forms.ModelForm):
             "planned_end",
             "planned_hours_per_month",
             "daily_rate",
+            "team_consultation",
+            "resources",
         ]
-        widgets = {"start": DateInput(), "planned_end": DateInput()}
+        widgets = {
+            "start": DateInput(),
+            "planned_end": DateInput(),
+            "resources": forms.CheckboxSelectMultiple,
+        }
         localized_fields = ["planned_hours_per_month", "daily_rate"]
         help_texts = {
             "setting": _("Left empty, the setting follows from the legal basis where it is fixed."),
@@ -158,9 +167,26 @@ class HelpForm(forms.ModelForm):
             role__in=[Role.PROVIDER_STAFF, Role.PROVIDER_LEAD], is_active=True
         ).order_by("last_name", "first_name")
         self.fields["setting"].required = False
+        self.fields["team_consultation"].queryset = case.consultations.all()
+        self.fields["resources"].queryset = Resource.objects.filter(
+            region_id=case.family.region_id
+        ).order_by("kind", "organisation")
 
     def clean(self):
         data = super().clean()
+        start, planned_end = data.get("start"), data.get("planned_end")
+        if start and not self.errors.get("planned_end"):
+            probe = Help(case=self.case, start=start, planned_end=planned_end)
+            if needs_team_decision(probe) and not data.get("team_consultation"):
+                self.add_error(
+                    "team_consultation",
+                    _(
+                        "A help planned for more than %(months)s months (or without a planned "
+                        "end) is chosen by several professionals: record the team consultation "
+                        "first."
+                    )
+                    % {"months": settings.KIJUFAZ_TEAM_DECISION_MONTHS},
+                )
         basis, setting = data.get("legal_basis"), data.get("setting")
         if basis:
             if not setting and basis in FIXED_SETTING:
@@ -305,9 +331,120 @@ class HelpPlanForm(forms.ModelForm):
         return super().get_validation_exclusions() | {"help", "version"}
 
 
-class GoalForm(forms.Form):
+RATING_CHOICES = [("", "–")] + [(str(i), str(i)) for i in range(1, 6)]
+
+
+class RatingFields(forms.Form):
+    professional = forms.TypedChoiceField(
+        label=_("Rating of the professional (1–5)"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    own = forms.TypedChoiceField(
+        label=_("Own rating of the young person or parents (1–5)"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("own") is not None and data.get("professional") is None:
+            self.add_error("professional", _("Please rate the goal yourself as well."))
+        return data
+
+
+class GoalForm(RatingFields):
+    origin = forms.IntegerField(widget=forms.HiddenInput, required=False)
     description = forms.CharField(label=_("Goal"), max_length=500)
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices, initial="open")
+
+    field_order = ["origin", "description", "status", "professional", "own"]
+
+
+class EndRatingForm(RatingFields):
+    goal = forms.IntegerField(widget=forms.HiddenInput)
+
+
+EndRatingFormSet = forms.formset_factory(EndRatingForm, extra=0, max_num=50)
+
+
+class TeamConsultationForm(forms.ModelForm):
+    class Meta:
+        model = TeamConsultation
+        fields = ["held_on", "participants", "options_considered", "decision", "reasons"]
+        widgets = {
+            "held_on": DateInput(),
+            "participants": forms.CheckboxSelectMultiple,
+            "options_considered": forms.Textarea(attrs={"rows": 3}),
+            "decision": forms.Textarea(attrs={"rows": 2}),
+            "reasons": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, case: Case, **kwargs):
+        self.case = case
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = (
+            User.objects.filter(
+                role__in=[Role.ASD, Role.ASD_LEAD, Role.PROVIDER_STAFF, Role.PROVIDER_LEAD],
+                is_active=True,
+            )
+            .exclude(pk=case.owner_id)
+            .order_by("role", "last_name", "first_name")
+        )
+
+    def clean_held_on(self):
+        held_on = self.cleaned_data["held_on"]
+        _not_in_future(held_on, _("The consultation cannot be in the future."))
+        if held_on < self.case.opened_on:
+            raise forms.ValidationError(_("The consultation cannot be before the case was opened."))
+        return held_on
+
+    def clean_participants(self):
+        participants = self.cleaned_data["participants"]
+        if len([p for p in participants if p.pk != self.case.owner_id]) < 2:
+            raise forms.ValidationError(
+                _("At least two professionals besides the case owner take part.")
+            )
+        return participants
+
+
+class ResourceForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = [
+            "region",
+            "organisation",
+            "kind",
+            "street",
+            "postal_code",
+            "city",
+            "contact_person",
+            "phone",
+            "email",
+            "offer",
+            "opening_times",
+            "notes",
+        ]
+        widgets = {
+            "offer": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_postal_code(self):
+        code = self.cleaned_data["postal_code"].strip()
+        if code and (len(code) != 5 or not code.isdigit()):
+            raise forms.ValidationError(_("A German postal code has exactly five digits."))
+        return code
+
+
+class ResourceImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("Semicolon-separated, UTF-8, with a header line.")
+    )
 
 
 class BaseGoalFormSet(forms.BaseFormSet):
@@ -319,9 +456,15 @@ class BaseGoalFormSet(forms.BaseFormSet):
         if not filled:
             raise forms.ValidationError(_("A help plan needs at least one goal."))
 
-    def goals(self) -> list[tuple[str, str]]:
+    def goals(self) -> list[GoalInput]:
         return [
-            (f.cleaned_data["description"], f.cleaned_data["status"])
+            GoalInput(
+                description=f.cleaned_data["description"],
+                status=f.cleaned_data["status"],
+                origin_id=f.cleaned_data.get("origin"),
+                professional=f.cleaned_data.get("professional"),
+                own=f.cleaned_data.get("own"),
+            )
             for f in self.forms
             if f.cleaned_data and f.cleaned_data.get("description")
         ]

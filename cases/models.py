@@ -412,6 +412,102 @@ class HelpPlanQuerySet(models.QuerySet):
         return self.filter(is_current=True)
 
 
+class ResourceKind(models.TextChoices):
+    KINDERGARTEN = "kindergarten", _("kindergarten, day care centre")
+    SCHOOL = "school", _("school")
+    SCHOOL_SOCIAL_WORK = "school_social_work", _("school social work")
+    YOUTH_CLUB = "youth_club", _("youth club")
+    SPORTS_CLUB = "sports_club", _("sports club")
+    CHURCH = "church", _("church community")
+    COUNSELLING = "counselling", _("counselling service")
+    INITIATIVE = "initiative", _("initiative, self-help")
+    OTHER = "other", _("other")
+
+
+class ResourceQuerySet(models.QuerySet):
+    def with_active_help_count(self, day: datetime.date | None = None):
+        """How many helps running on `day` involve each resource (a count, no names)."""
+        day = day or timezone.localdate()
+        return self.annotate(
+            active_helps=models.Count(
+                "helps",
+                filter=Q(helps__status=ApprovalStatus.APPROVED, helps__start__lte=day)
+                & (Q(helps__end__isnull=True) | Q(helps__end__gte=day)),
+                distinct=True,
+            )
+        )
+
+
+class Resource(models.Model):
+    """An institution or initiative of the region's resource map (Ressourcenplan)."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="resources"
+    )
+    organisation = models.CharField(_("organisation"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    city = models.CharField(_("city"), max_length=100, default="Siegen")
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    offer = models.TextField(_("what they offer"), blank=True)
+    opening_times = models.CharField(_("opening times"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resource map")
+        ordering = ["region", "organisation"]
+        indexes = [models.Index(fields=["region", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "organisation"],
+                name="resource_unique_per_region",
+                violation_error_message=_("This organisation is already on the region's map."),
+            )
+        ]
+
+    def __str__(self):
+        return self.organisation
+
+
+class TeamConsultation(models.Model):
+    """Zusammenwirken mehrerer Fachkräfte (§ 36 Abs. 2 SGB VIII) before a longer help."""
+
+    case = models.ForeignKey(
+        "Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="consultations"
+    )
+    held_on = models.DateField(_("held on"))
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("participating professionals"),
+        related_name="+",
+    )
+    options_considered = models.TextField(_("options considered"))
+    decision = models.TextField(_("decision"))
+    reasons = models.TextField(_("reasons"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team consultation (§ 36 (2))")
+        verbose_name_plural = _("team consultations (§ 36 (2))")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return _("Team consultation of %(date)s") % {"date": f"{self.held_on:%d.%m.%Y}"}
+
+
 class Help(models.Model):
     """A granted measure of help with upbringing (§§ 27 ff SGB VIII)."""
 
@@ -433,6 +529,17 @@ class Help(models.Model):
         "providers.Provider",
         verbose_name=_("provider"),
         on_delete=models.PROTECT,
+        related_name="helps",
+    )
+    resources = models.ManyToManyField(
+        Resource, verbose_name=_("resources involved"), blank=True, related_name="helps"
+    )
+    team_consultation = models.ForeignKey(
+        TeamConsultation,
+        verbose_name=_("team consultation (§ 36 (2))"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="helps",
     )
     responsible_staff = models.ForeignKey(
@@ -674,6 +781,15 @@ class HelpPlanGoal(models.Model):
         HelpPlan, verbose_name=_("help plan"), on_delete=models.CASCADE, related_name="goals"
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    origin = models.ForeignKey(
+        "self",
+        verbose_name=_("first version of this goal"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="later_versions",
+        help_text=_("Empty for a goal set in this version; ratings belong to the first version."),
+    )
     description = models.CharField(_("goal"), max_length=500)
     status = models.CharField(_("status"), max_length=12, choices=GoalStatus, default="open")
 
@@ -684,6 +800,54 @@ class HelpPlanGoal(models.Model):
 
     def __str__(self):
         return self.description
+
+    @property
+    def lineage_root(self) -> "HelpPlanGoal":
+        return self.origin if self.origin_id else self
+
+
+class RatingOccasion(models.TextChoices):
+    START = "start", _("start of the help")
+    REVIEW = "review", _("review")
+    END = "end", _("end of the help")
+
+
+class GoalRating(models.Model):
+    """Wirksamkeitskontrolle: a goal rated 1–5 by the professional and by the family."""
+
+    goal = models.ForeignKey(
+        HelpPlanGoal, verbose_name=_("goal"), on_delete=models.CASCADE, related_name="ratings"
+    )
+    occasion = models.CharField(_("occasion"), max_length=10, choices=RatingOccasion)
+    rated_on = models.DateField(_("rated on"))
+    professional = models.PositiveSmallIntegerField(_("rating of the professional (1–5)"))
+    own = models.PositiveSmallIntegerField(
+        _("own rating of the young person or parents (1–5)"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("goal rating")
+        verbose_name_plural = _("goal ratings")
+        ordering = ["goal", "rated_on", "id"]
+        indexes = [models.Index(fields=["occasion", "goal"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(professional__gte=1) & Q(professional__lte=5),
+                name="rating_professional_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(own__isnull=True) | (Q(own__gte=1) & Q(own__lte=5)),
+                name="rating_own_1_to_5",
+            ),
+            models.UniqueConstraint(
+                fields=["goal", "occasion"],
+                condition=Q(occasion__in=["start", "end"]),
+                name="one_start_and_end_rating_per_goal",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_occasion_display()}: {self.professional}/{self.own or '–'}"
 
 
 class CaseNote(models.Model):

@@ -1,6 +1,9 @@
 """Workflows of the case file: each checks, changes atomically, and writes the audit log."""
 
+import csv
 import datetime
+import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -22,11 +25,27 @@ from .models import (
     CaseStatus,
     DailyRate,
     Family,
+    GoalRating,
     Help,
     HelpApproval,
     HelpPlan,
     HelpPlanGoal,
+    RatingOccasion,
+    Region,
+    ResourceKind,
+    TeamConsultation,
 )
+
+
+@dataclass(frozen=True)
+class GoalInput:
+    """A goal as typed into the plan form, with its optional ratings (1–5)."""
+
+    description: str
+    status: str = "open"
+    origin_id: int | None = None
+    professional: int | None = None
+    own: int | None = None
 
 
 class PlanConflict(Exception):
@@ -100,12 +119,81 @@ def reassign_case(*, case: Case, new_owner, by) -> None:
 
 
 @transaction.atomic
-def request_help(*, help: Help, by, reason: str = "") -> Help:
+def needs_team_decision(help: Help) -> bool:
+    """§ 36 (2): a help expected to last longer is chosen by several professionals."""
+    if help.planned_end is None:
+        return True
+    limit = help.start + relativedelta(months=settings.KIJUFAZ_TEAM_DECISION_MONTHS)
+    return help.planned_end > limit
+
+
+def check_team_decision(help: Help) -> None:
+    if not needs_team_decision(help):
+        return
+    consultation = help.team_consultation
+    if consultation is None:
+        raise ValidationError(
+            {
+                "team_consultation": _(
+                    "A help planned for more than %(months)s months (or without a planned end) is "
+                    "chosen by several professionals: record the team consultation first."
+                )
+                % {"months": settings.KIJUFAZ_TEAM_DECISION_MONTHS}
+            }
+        )
+    if consultation.case_id != help.case_id:
+        raise ValidationError({"team_consultation": _("The consultation belongs to another case.")})
+
+
+@transaction.atomic
+def record_team_consultation(
+    *,
+    case: Case,
+    held_on: datetime.date,
+    participants,
+    options_considered: str,
+    decision: str,
+    reasons: str,
+    by,
+) -> TeamConsultation:
+    others = {p.pk for p in participants} - {case.owner_id}
+    if len(others) < 2:
+        raise ValidationError(
+            {"participants": _("At least two professionals besides the case owner take part.")}
+        )
+    consultation = TeamConsultation.objects.create(
+        case=case,
+        held_on=held_on,
+        options_considered=options_considered,
+        decision=decision,
+        reasons=reasons,
+        created_by=by,
+    )
+    consultation.participants.set(participants)
+    log_action(user=by, action=AuditAction.CREATE, obj=consultation)
+    return consultation
+
+
+def _rate(goal_ids_and_ratings, occasion: str, day: datetime.date) -> None:
+    GoalRating.objects.bulk_create(
+        GoalRating(
+            goal_id=goal_id, occasion=occasion, rated_on=day, professional=professional, own=own
+        )
+        for goal_id, professional, own in goal_ids_and_ratings
+        if professional is not None
+    )
+
+
+@transaction.atomic
+def request_help(*, help: Help, by, reason: str = "", resources=()) -> Help:
     """Record a help and ask the team lead to approve it; it counts only once approved."""
+    check_team_decision(help)
     help.status = ApprovalStatus.REQUESTED
     help.created_by = by
     help.full_clean()
     help.save()
+    if resources:
+        help.resources.set(resources)
     if help.is_stationary:
         DailyRate.objects.create(help=help, valid_from=help.start, amount=help.daily_rate)
     HelpApproval.objects.create(
@@ -176,7 +264,8 @@ def decide_approval(*, approval: HelpApproval, approve: bool, comment: str, by) 
 
 
 @transaction.atomic
-def end_help(*, help: Help, on: datetime.date, reason: str, by) -> None:
+def end_help(*, help: Help, on: datetime.date, reason: str, by, ratings=()) -> None:
+    """End a help; `ratings` are (goal id, professional, own) end ratings of its goals."""
     if help.is_ended:
         raise ValidationError(_("This help has already ended."))
     if not help.is_approved:
@@ -186,6 +275,7 @@ def end_help(*, help: Help, on: datetime.date, reason: str, by) -> None:
     help.end = on
     help.end_reason = reason
     help.save(update_fields=["end", "end_reason"])
+    _rate(_own_goal_roots(help, ratings), RatingOccasion.END, on)
     log_action(
         user=by, action=AuditAction.CHANGE, obj=help, changes={"fields": ["end", "end_reason"]}
     )
@@ -197,7 +287,7 @@ def save_help_plan(
     help: Help,
     based_on_version: int,
     plan: HelpPlan,
-    goals: list[tuple[str, str]],
+    goals,
     by,
 ) -> HelpPlan:
     """Save a new version of the help plan.
@@ -223,12 +313,46 @@ def save_help_plan(
             plan.save()
     except IntegrityError as exc:
         raise PlanConflict from exc
-    HelpPlanGoal.objects.bulk_create(
-        HelpPlanGoal(plan=plan, position=i, description=description, status=status)
-        for i, (description, status) in enumerate(goals)
+    goals = [g if isinstance(g, GoalInput) else GoalInput(*g) for g in goals]
+    roots = {
+        goal.pk: goal.lineage_root.pk
+        for goal in HelpPlanGoal.objects.filter(
+            plan__help=help, pk__in=[g.origin_id for g in goals if g.origin_id]
+        ).select_related("origin")
+    }
+    created = HelpPlanGoal.objects.bulk_create(
+        HelpPlanGoal(
+            plan=plan,
+            position=i,
+            description=g.description,
+            status=g.status,
+            origin_id=roots.get(g.origin_id),
+        )
+        for i, g in enumerate(goals)
+    )
+    occasion = RatingOccasion.START if current is None else RatingOccasion.REVIEW
+    _rate(
+        [
+            ((row.origin_id or row.pk), g.professional, g.own)
+            for row, g in zip(created, goals, strict=True)
+        ],
+        occasion,
+        plan.meeting_date,
     )
     log_action(user=by, action=AuditAction.CREATE, obj=plan, changes={"version": plan.version})
     return plan
+
+
+def _own_goal_roots(help: Help, ratings) -> list:
+    """Keep only ratings of this help's goals, attached to each goal's first version."""
+    ratings = list(ratings)
+    roots = {
+        goal.pk: goal.lineage_root.pk
+        for goal in HelpPlanGoal.objects.filter(
+            plan__help=help, pk__in=[r[0] for r in ratings]
+        ).select_related("origin")
+    }
+    return [(roots[goal_id], p, o) for goal_id, p, o in ratings if goal_id in roots]
 
 
 @transaction.atomic
@@ -261,3 +385,77 @@ def change_daily_rate(*, help: Help, valid_from: datetime.date, amount: Decimal,
     rate = DailyRate.objects.create(help=help, valid_from=valid_from, amount=amount)
     log_action(user=by, action=AuditAction.CREATE, obj=rate, changes={"help": help.pk})
     return rate
+
+
+class ImportErrors(Exception):
+    """Bad rows of an import, one message per line; nothing was saved."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(f"{len(lines)} errors")
+        self.lines = lines
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def _read_csv(file) -> list[dict]:
+    raw = file.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportErrors([_("The file is larger than 2 MB.")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportErrors([_("The file is not UTF-8 encoded text.")]) from None
+    if "\x00" in text:
+        raise ImportErrors([_("The file contains binary data; please upload a CSV file.")])
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    if not reader.fieldnames or "organisation" not in reader.fieldnames:
+        raise ImportErrors(
+            [
+                _(
+                    "The header line must name the columns, at least "
+                    "'region', 'organisation' and 'kind'."
+                )
+            ]
+        )
+    return list(reader)
+
+
+@transaction.atomic
+def import_resources(*, file, by) -> int:
+    """Import the resource map from CSV: all rows or none, errors reported per line."""
+    from .forms import ResourceForm
+
+    rows = _read_csv(file)
+    regions = {r.slug: r.pk for r in Region.objects.all()}
+    kinds = {str(label).lower(): value for value, label in ResourceKind.choices}
+    errors, forms, seen = [], [], set()
+    for number, row in enumerate(rows, start=2):
+        data = {key: (value or "").strip() for key, value in row.items() if key}
+        data["region"] = regions.get(data.get("region", ""), "")
+        kind = data.get("kind", "")
+        data["kind"] = kind if kind in ResourceKind.values else kinds.get(kind.lower(), kind)
+        form = ResourceForm(data)
+        key = (data["region"], data.get("organisation", "").lower())
+        if key in seen:
+            errors.append(
+                _("Line %(n)s: the organisation appears twice in the file.") % {"n": number}
+            )
+        seen.add(key)
+        if not form.is_valid():
+            for field, messages in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for message in messages:
+                    errors.append(
+                        _("Line %(n)s: %(field)s: %(message)s")
+                        % {"n": number, "field": label, "message": message}
+                    )
+        forms.append(form)
+    if not rows:
+        errors.append(_("The file has no data lines."))
+    if errors:
+        raise ImportErrors(errors)
+    for form in forms:
+        resource = form.save()
+        log_action(user=by, action=AuditAction.CREATE, obj=resource, changes={"import": True})
+    return len(forms)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/notes/", views.note_add, name="note_add"),
     path("<int:pk>/helps/new/", views.help_add, name="help_add"),
     path("<int:pk>/risk/new/", views.risk_assessment_add, name="risk_add"),
+    path("<int:pk>/consultations/new/", views.consultation_add, name="consultation_add"),
     path("families/<int:pk>/", views.family_detail, name="family_detail"),
     path("families/<int:pk>/edit/", views.family_edit, name="family_edit"),
     path("families/<int:pk>/persons/new/", views.person_add, name="person_add"),

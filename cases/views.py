@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -36,6 +36,7 @@ from .forms import (
     CaseCloseForm,
     CaseNoteForm,
     CaseOpenForm,
+    EndRatingFormSet,
     FamilyForm,
     GoalFormSet,
     HelpEndForm,
@@ -44,7 +45,10 @@ from .forms import (
     HoursChangeForm,
     PersonForm,
     ReassignForm,
+    ResourceForm,
+    ResourceImportForm,
     RiskAssessmentForm,
+    TeamConsultationForm,
 )
 from .models import (
     ApprovalStatus,
@@ -54,6 +58,9 @@ from .models import (
     HelpApproval,
     HelpPlan,
     Person,
+    Region,
+    Resource,
+    ResourceKind,
 )
 from .selectors import desk_for
 
@@ -204,7 +211,10 @@ def family_case_open(request, pk: int):
 
 def _case_helps(case: Case, user):
     helps = Help.objects.visible_to(user).filter(case=case)
-    return helps.select_related("provider", "recipient", "responsible_staff").prefetch_related(
+    return helps.select_related(
+        "provider", "recipient", "responsible_staff", "team_consultation"
+    ).prefetch_related(
+        "resources",
         Prefetch(
             "plans",
             queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
@@ -395,7 +405,12 @@ def help_add(request, pk: int):
         help = form.save(commit=False)
         help.case = case
         try:
-            services.request_help(help=help, by=request.user, reason=form.cleaned_data["reason"])
+            services.request_help(
+                help=help,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                resources=form.cleaned_data["resources"],
+            )
         except ValidationError as error:
             _show_errors(request, error)
         else:
@@ -410,20 +425,43 @@ def help_add(request, pk: int):
 def help_end(request, pk: int):
     help = get_help_for(request.user, pk, write=True)
     form = HelpEndForm(request.POST or None, help=help, initial={"end": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
+    plan = help.plans.filter(is_current=True).first()
+    goals = list(plan.goals.all()) if plan else []
+    ratings = EndRatingFormSet(
+        request.POST or None, prefix="ratings", initial=[{"goal": g.pk} for g in goals]
+    )
+    if request.method == "POST" and form.is_valid() and ratings.is_valid():
         try:
             services.end_help(
                 help=help,
                 on=form.cleaned_data["end"],
                 reason=form.cleaned_data["end_reason"],
                 by=request.user,
+                ratings=[
+                    (
+                        r.cleaned_data["goal"],
+                        r.cleaned_data.get("professional"),
+                        r.cleaned_data.get("own"),
+                    )
+                    for r in ratings
+                    if r.cleaned_data
+                ],
             )
         except ValidationError as error:
             _show_errors(request, error)
         else:
             messages.success(request, _("The help was ended."))
             return redirect(help.case)
-    return render(request, "cases/help_end.html", {"help": help, "form": form})
+    return render(
+        request,
+        "cases/help_end.html",
+        {
+            "help": help,
+            "form": form,
+            "ratings": list(zip(goals, ratings, strict=False)),
+            "ratings_formset": ratings,
+        },
+    )
 
 
 @roles_required(*ASD_ROLES)
@@ -487,7 +525,8 @@ def plan_new(request, pk: int):
     if current:
         initial.update(participants=current.participants, agreed_steps=current.agreed_steps)
         goal_initial = [
-            {"description": g.description, "status": g.status} for g in current.goals.all()
+            {"description": g.description, "status": g.status, "origin": g.pk}
+            for g in current.goals.all()
         ]
     form = HelpPlanForm(request.POST or None, help=help, initial=initial)
     goals = GoalFormSet(request.POST or None, prefix="goals", initial=goal_initial)
@@ -627,4 +666,195 @@ def desk(request):
         request,
         "cases/desk.html",
         {"desk": desk_for(user, today), "today": today, "is_lead": user.role == Role.ASD_LEAD},
+    )
+
+
+# --- § 36 (2) team consultations ------------------------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def consultation_add(request, pk: int):
+    case = get_case_for(request.user, pk, write=True)
+    form = TeamConsultationForm(
+        request.POST or None, case=case, initial={"held_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_team_consultation(
+                case=case,
+                held_on=data["held_on"],
+                participants=data["participants"],
+                options_considered=data["options_considered"],
+                decision=data["decision"],
+                reasons=data["reasons"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("The team consultation was recorded."))
+            return redirect(case)
+    return render(
+        request,
+        "cases/consultation_form.html",
+        {"case": case, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# --- The region's resource map (Ressourcenplan) ------------------------------------
+
+RESOURCE_EDIT_ROLES = ASD_ROLES + PROVIDER_ROLES
+RESOURCE_READ_ROLES = RESOURCE_EDIT_ROLES + (Role.DEPARTMENT_HEAD, Role.CONTROLLER)
+RESOURCE_COLUMNS = [
+    "region",
+    "organisation",
+    "kind",
+    "street",
+    "postal_code",
+    "city",
+    "contact_person",
+    "phone",
+    "email",
+    "offer",
+    "opening_times",
+    "notes",
+]
+
+
+def _filtered_resources(request):
+    resources = Resource.objects.select_related("region").with_active_help_count()
+    region = request.GET.get("region", "")
+    kind = request.GET.get("kind", "")
+    text = request.GET.get("q", "").strip()[:100]
+    if region:
+        resources = resources.filter(region__slug=region)
+    if kind in ResourceKind.values:
+        resources = resources.filter(kind=kind)
+    if text:
+        resources = resources.filter(
+            Q(organisation__icontains=text) | Q(offer__icontains=text) | Q(notes__icontains=text)
+        )
+    return resources.order_by("region__name", "organisation"), {
+        "region": region,
+        "kind": kind,
+        "q": text,
+    }
+
+
+@roles_required(*RESOURCE_READ_ROLES)
+def resource_list(request):
+    resources, filters = _filtered_resources(request)
+    page = Paginator(resources, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/resource_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "regions": Region.objects.order_by("name"),
+            "kinds": ResourceKind.choices,
+            "can_edit": request.user.role in RESOURCE_EDIT_ROLES,
+            # The office sees which parts of the network carry the work, not who to call.
+            "details": request.user.role in RESOURCE_EDIT_ROLES,
+        },
+    )
+
+
+@roles_required(*RESOURCE_EDIT_ROLES)
+def resource_edit(request, pk: int | None = None):
+    resource = get_object_or_404(Resource, pk=pk) if pk else None
+    form = ResourceForm(request.POST or None, instance=resource)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            log_action(
+                user=request.user,
+                action=AuditAction.CHANGE if resource else AuditAction.CREATE,
+                obj=saved,
+                changes={"fields": changed_fields(form)},
+            )
+        messages.success(request, _("%(name)s was saved.") % {"name": saved.organisation})
+        return redirect("resources:resource_list")
+    return render(
+        request,
+        "cases/resource_form.html",
+        {"form": form, "resource": resource},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _resource_rows(resources):
+    for r in resources:
+        yield [
+            r.region.slug,
+            r.organisation,
+            r.kind,
+            r.street,
+            r.postal_code,
+            r.city,
+            r.contact_person,
+            r.phone,
+            r.email,
+            r.offer,
+            r.opening_times,
+            r.notes,
+        ]
+
+
+@roles_required(*RESOURCE_EDIT_ROLES)
+def resource_export(request):
+    resources, filters = _filtered_resources(request)
+    log_action(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        object_type="cases.resource",
+        changes={"format": "csv", "filters": filters},
+        request=request,
+    )
+    return csv_response("ressourcenplan", RESOURCE_COLUMNS, _resource_rows(resources))
+
+
+@roles_required(*RESOURCE_EDIT_ROLES)
+def resource_print(request):
+    resources, filters = _filtered_resources(request)
+    pdf = render_pdf(
+        "cases/resource_pdf.html",
+        {
+            "resources": resources,
+            "filters": filters,
+            "printed_at": timezone.localtime(),
+            "region": Region.objects.filter(slug=filters["region"]).first(),
+        },
+    )
+    log_action(
+        user=request.user,
+        action=AuditAction.EXPORT,
+        object_type="cases.resource",
+        changes={"format": "pdf", "filters": filters},
+        request=request,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="ressourcenplan.pdf"'
+    return response
+
+
+@roles_required(*RESOURCE_EDIT_ROLES)
+def resource_import(request):
+    form = ResourceImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.import_resources(file=form.cleaned_data["file"], by=request.user)
+        except services.ImportErrors as failure:
+            errors = failure.lines
+        else:
+            messages.success(request, _("%(n)s entries were imported.") % {"n": created})
+            return redirect("resources:resource_list")
+    return render(
+        request,
+        "cases/resource_import.html",
+        {"form": form, "errors": errors, "columns": RESOURCE_COLUMNS},
+        status=400 if form.is_bound else 200,
     )

@@ -8,6 +8,7 @@ from core import views as core_views
 urlpatterns = [
     path("", cases_views.desk, name="desk"),
     path("cases/", include("cases.urls")),
+    path("resources/", include("cases.resource_urls")),
     path("providers/", include("providers.urls")),
     path("budgets/", include("budgets.urls")),
     path("controlling/", include("controlling.urls")),

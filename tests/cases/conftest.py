@@ -1,5 +1,6 @@
 """Fixtures shared by the case-file tests (the personas live in tests/conftest.py)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,7 @@ def pending_help(case, provider):
         legal_basis=LegalBasis.EDUCATIONAL_ASSISTANT,
         setting=Setting.AMBULANT,
         start=f.today(),
+        planned_end=f.today() + datetime.timedelta(days=90),
         planned_hours_per_month=Decimal("8"),
     )
     return services.request_help(help=help, by=case.owner, reason="Schulprobleme")

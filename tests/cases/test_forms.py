@@ -66,7 +66,8 @@ def help_data(provider, **overrides) -> dict:
         "provider": provider.pk,
         "responsible_staff": "",
         "start": f.today().isoformat(),
-        "planned_end": "",
+        # A short help (up to six months) needs no team consultation (§ 36 (2)).
+        "planned_end": (f.today() + 90 * ONE_DAY).isoformat(),
         "planned_hours_per_month": "12",
         "daily_rate": "",
         "reason": "Überforderung im Alltag",

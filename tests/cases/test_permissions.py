@@ -51,6 +51,7 @@ TARGET = {
     "note_add": "case",
     "help_add": "case",
     "risk_add": "case",
+    "consultation_add": "case",
     "family_detail": "family",
     "family_edit": "family",
     "person_add": "family",
@@ -94,6 +95,9 @@ MATRIX = {
     ("help_add", "POST"):         OWNER_WRITE,
     ("risk_add", "GET"):          OWNER_WRITE,
     ("risk_add", "POST"):         OWNER_WRITE,
+    # § 36 (2): an invalid (empty) consultation form answers 400 with its messages.
+    ("consultation_add", "GET"):  OWNER_WRITE,
+    ("consultation_add", "POST"): (302, 400, 403, 400, 404, 403, 403, 403, 403, 403, 403, 403),
     ("family_detail", "GET"):     CASE_READ,
     ("family_edit", "GET"):       OWNER_WRITE,
     ("family_edit", "POST"):      OWNER_WRITE,

@@ -146,8 +146,9 @@ CASE_LIST_QUERIES = {"asd": 8, "asdlead": 8, "fachkraft": 6}
 # Desk: session, user, and one query per section (no approvals/follow-ups for providers).
 DESK_QUERIES = {"asd": 7, "asdlead": 7, "fachkraft": 5}
 # Case detail: session, user, case, audit entry, persons, helps + plans + goals + pending
-# approvals (prefetched), delivered-hours panel; ASD also journal and § 8a assessments.
-CASE_DETAIL_QUERIES = {"asd": 12, "fachkraft": 10}
+# approvals and the resources involved (prefetched), delivered-hours panel; ASD also
+# journal and § 8a assessments.
+CASE_DETAIL_QUERIES = {"asd": 13, "fachkraft": 11}
 
 
 @pytest.fixture
