@@ -71,6 +71,19 @@ def claim_job(job_id: int, *, now=None) -> ReportJob | None:
     """Atomically take a pending job (or one whose worker died); None if not ours."""
     now = now or timezone.now()
     stale = now - datetime.timedelta(seconds=settings.KIJUFAZ_REPORT_TIME_LIMIT)
+    # A report whose worker died this often would loop for ever: give up visibly.
+    exhausted = ReportJob.objects.filter(
+        pk=job_id,
+        status=JobStatus.RUNNING,
+        started_at__lt=stale,
+        attempts__gte=settings.KIJUFAZ_REPORT_MAX_ATTEMPTS,
+    ).update(
+        status=JobStatus.FAILED,
+        finished_at=now,
+        error="The report could not be finished after repeated attempts (worker lost).",
+    )
+    if exhausted:
+        return None
     claimed = (
         ReportJob.objects.filter(pk=job_id)
         .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, started_at__lt=stale))

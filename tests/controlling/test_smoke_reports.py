@@ -33,3 +33,29 @@ def test_report_request_renders_pdf_eagerly(
     assert client.get(reverse("controlling:workshop_list")).status_code == 200
     assert client.get(reverse("controlling:workshop_new")).status_code == 200
     assert client.get(reverse("controlling:schedules")).status_code == 200
+
+
+def test_a_report_whose_worker_keeps_dying_fails_visibly_after_the_last_attempt(region, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from controlling import services
+    from controlling.kpis import parse_period
+
+    job = ReportJob.objects.create(
+        key="k" * 32,
+        region=region,
+        period_key="2026-Q3",
+        period_start=parse_period("2026-Q3").start,
+        period_end=parse_period("2026-Q3").end,
+        status="running",
+        attempts=settings.KIJUFAZ_REPORT_MAX_ATTEMPTS,
+        started_at=timezone.now()
+        - datetime.timedelta(seconds=settings.KIJUFAZ_REPORT_TIME_LIMIT + 1),
+    )
+
+    assert services.claim_job(job.pk) is None
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "repeated attempts" in job.error
