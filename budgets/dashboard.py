@@ -103,8 +103,9 @@ class RegionYear:
         ]
 
     def monthly_share_by_cost(self) -> list:
+        # A month without flexible bookings yet is unknown, not 0 % ambulant.
         return [
-            ratio(f, f + s)
+            ratio(f, f + s) if f else None
             for f, s in zip(self.monthly_flexible, self.monthly_stationary, strict=True)
         ]
 

@@ -12,6 +12,11 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+
+def _german_number(value, _position=None) -> str:
+    return f"{value:,.0f}".replace(",", ".")
 
 PALETTE = ["#1d4e5f", "#c0392b", "#6c757d", "#b8860b"]
 MONTH_LABELS = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"]
@@ -33,6 +38,7 @@ def line_chart(
         ax.plot(labels[: len(points)], points, label=name, color=color, linewidth=2)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
+    ax.yaxis.set_major_formatter(FuncFormatter(_german_number))
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
@@ -45,6 +51,7 @@ def bar_chart(values: dict[str, float], *, title: str, ylabel: str) -> str:
     ax.bar(list(values), [float(v or 0) for v in values.values()], color=PALETTE[0])
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
+    ax.yaxis.set_major_formatter(FuncFormatter(_german_number))
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
