@@ -82,6 +82,7 @@ class RegionYear:
     monthly_stationary: list = field(default_factory=lambda: [ZERO] * 12)
     monthly_ambulant: list = field(default_factory=lambda: [0] * 12)
     monthly_active: list = field(default_factory=lambda: [0] * 12)
+    as_of: datetime.date | None = None
 
     @property
     def spent(self) -> Decimal:
@@ -103,10 +104,16 @@ class RegionYear:
         ]
 
     def monthly_share_by_cost(self) -> list:
-        # A month without flexible bookings yet is unknown, not 0 % ambulant.
+        # The running month is not booked yet: its share would be misleading, so it is a gap.
+        open_month = 13
+        if self.as_of is not None:
+            month_done = (self.as_of + datetime.timedelta(days=1)).day == 1
+            open_month = self.as_of.month + 1 if month_done else self.as_of.month
         return [
-            ratio(f, f + s) if f else None
-            for f, s in zip(self.monthly_flexible, self.monthly_stationary, strict=True)
+            ratio(f, f + s) if month < open_month else None
+            for month, f, s in zip(
+                MONTHS, self.monthly_flexible, self.monthly_stationary, strict=True
+            )
         ]
 
     def cumulative_plan(self) -> list:
@@ -191,7 +198,7 @@ def region_years(year: int, regions, today: datetime.date, detailed: bool = True
     }
     as_of = as_of_for(year, today)
     first = datetime.date(year, 1, 1)
-    result = {r.pk: RegionYear(contracts.get(r.pk), r.pk, r.name) for r in regions}
+    result = {r.pk: RegionYear(contracts.get(r.pk), r.pk, r.name, as_of=as_of) for r in regions}
 
     planned = planned_by_contract(list(contracts.values()), as_of)
     for region_id, contract in contracts.items():
