@@ -104,17 +104,26 @@ class PlanCheck:
     help: Help
     delivered_minutes: int
     last_entry: datetime.date | None
+    # Share of the month that has passed: a running month is compared pro rata.
+    month_elapsed: Decimal = Decimal(1)
 
     @property
     def delivered_hours(self) -> Decimal:
         return hours(self.delivered_minutes)
 
     @property
-    def ratio(self) -> Decimal | None:
+    def expected_hours(self) -> Decimal | None:
         planned = self.help.planned_hours_per_month
-        if not planned:
+        if planned is None:
             return None
-        return (self.delivered_hours / planned).quantize(Decimal("0.01"))
+        return (planned * self.month_elapsed).quantize(Decimal("0.01"))
+
+    @property
+    def ratio(self) -> Decimal | None:
+        expected = self.expected_hours
+        if not expected:
+            return None
+        return (self.delivered_hours / expected).quantize(Decimal("0.01"))
 
     @property
     def flag(self) -> str:
@@ -182,7 +191,10 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
         )
         .order_by("case__family__name")
     )
-    checks = [PlanCheck(h, h.month_minutes or 0, h.last_entry) for h in helps]
+    elapsed = Decimal(1)
+    if start <= today < end:
+        elapsed = Decimal(today.day) / Decimal(end.day)
+    checks = [PlanCheck(h, h.month_minutes or 0, h.last_entry, elapsed) for h in helps]
     quiet_since = today - datetime.timedelta(days=QUIET_DAYS)
     return {
         "start": start,

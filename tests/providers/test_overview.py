@@ -56,10 +56,11 @@ def test_overview_lists_only_the_own_providers_staff(
 def test_plan_check_flags_helps_more_than_20_percent_off_plan(
     lead_client, fachkraft, provider, asd, help, log
 ):
-    on_plan = f.make_help(f.make_case(asd, family_name="Wagner"), provider, hours=Decimal("2"))
+    # 18 November: the running month is compared pro rata, 18/30 of the planned hours.
+    on_plan = f.make_help(f.make_case(asd, family_name="Wagner"), provider, hours=Decimal("3"))
     over = f.make_help(f.make_case(asd, family_name="Öztürk"), provider, hours=Decimal("1"))
-    log(fachkraft, help=help, minutes=90)  # 1,5 of 20 h
-    log(fachkraft, help=on_plan, minutes=120, date=datetime.date(2026, 11, 2))
+    log(fachkraft, help=help, minutes=90)  # 1,5 of 12 h expected so far
+    log(fachkraft, help=on_plan, minutes=120, date=datetime.date(2026, 11, 2))  # 2 of 1,8 h
     log(fachkraft, help=over, minutes=90)
 
     checks = lead_client.get(reverse("providers:overview")).context["plan_checks"]
