@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 def _german_number(value, _position=None) -> str:
     return f"{value:,.0f}".replace(",", ".")
 
+
 PALETTE = ["#1d4e5f", "#c0392b", "#6c757d", "#b8860b"]
 MONTH_LABELS = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"]
 
