@@ -7,6 +7,7 @@ app_name = "controlling"
 urlpatterns = [
     path("reports/", views.report_list, name="report_list"),
     path("reports/status/", views.report_status, name="report_status"),
+    path("reports/subscription/", views.report_subscription, name="report_subscription"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),
     path("schedules/", views.schedules, name="schedules"),
     path("workshops/", views.workshop_list, name="workshop_list"),

@@ -10,13 +10,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_celery_beat.models import PeriodicTask
 
+from cases.models import Region
 from core.access import roles_required
 from core.audit import log_action
 from core.models import AuditAction, Role
 
 from . import services
 from .forms import ActionItemForm, DecisionForm, GoalReviewForm, ReportRequestForm, WorkshopForm
-from .models import REPORT_ROLES, REQUEST_ROLES, WORKSHOP_ROLES, ActionItem, ReportJob, Workshop
+from .models import (
+    REPORT_ROLES,
+    REQUEST_ROLES,
+    WORKSHOP_ROLES,
+    ActionItem,
+    ReportJob,
+    ReportSubscription,
+    Workshop,
+)
 
 READ_REPORT_ROLES = (*REPORT_ROLES, Role.PROVIDER_LEAD)
 EDIT_WORKSHOP_ROLES = (Role.DEPARTMENT_HEAD, Role.CONTROLLER)
@@ -45,12 +54,40 @@ def report_list(request):
             messages.success(request, _("The report %(job)s was requested.") % {"job": job})
             return redirect("controlling:report_list")
     page = Paginator(_jobs(), 20).get_page(request.GET.get("page"))
+    subscriptions = {s.region_id for s in ReportSubscription.objects.filter(user=request.user)}
+    regions = [
+        {"pk": r.pk, "name": r.name, "subscribed": r.pk in subscriptions}
+        for r in Region.objects.order_by("name")
+    ]
     return render(
         request,
         "controlling/report_list.html",
-        {"form": form, "page": page, "can_request": can_request},
+        {
+            "form": form,
+            "page": page,
+            "can_request": can_request,
+            "regions": regions,
+            "all_subscribed": None in subscriptions,
+        },
         status=400 if form is not None and form.is_bound else 200,
     )
+
+
+@roles_required(*READ_REPORT_ROLES)
+@require_POST
+def report_subscription(request):
+    """Switch the e-mail about new reports (of one region, or of all) on or off."""
+    region = Region.objects.filter(pk=request.POST.get("region") or None).first()
+    subscription = ReportSubscription.objects.filter(user=request.user, region=region)
+    if subscription.exists():
+        subscription.delete()
+        messages.success(request, _("You will no longer get e-mails about new reports."))
+    elif not request.user.email:
+        messages.error(request, _("Your account has no e-mail address; ask the administrator."))
+    else:
+        ReportSubscription.objects.create(user=request.user, region=region)
+        messages.success(request, _("You will get an e-mail when a new report is ready."))
+    return redirect("controlling:report_list")
 
 
 @roles_required(*READ_REPORT_ROLES)
