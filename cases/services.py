@@ -31,7 +31,6 @@ from .models import (
     HelpPlan,
     HelpPlanGoal,
     RatingOccasion,
-    Region,
     ResourceKind,
     TeamConsultation,
 )
@@ -427,15 +426,16 @@ def import_resources(*, file, by) -> int:
     from .forms import ResourceForm
 
     rows = _read_csv(file)
-    regions = {r.slug: r.pk for r in Region.objects.all()}
     kinds = {str(label).lower(): value for value, label in ResourceKind.choices}
     errors, forms, seen = [], [], set()
     for number, row in enumerate(rows, start=2):
         data = {key: (value or "").strip() for key, value in row.items() if key}
-        data["region"] = regions.get(data.get("region", ""), "")
+        data.setdefault("region", "")
         kind = data.get("kind", "")
         data["kind"] = kind if kind in ResourceKind.values else kinds.get(kind.lower(), kind)
         form = ResourceForm(data)
+        # The file names the region by its short name; an unknown one is an invalid choice.
+        form.fields["region"].to_field_name = "slug"
         key = (data["region"], data.get("organisation", "").lower())
         if key in seen:
             errors.append(
@@ -444,12 +444,16 @@ def import_resources(*, file, by) -> int:
         seen.add(key)
         if not form.is_valid():
             for field, messages in form.errors.items():
-                label = form.fields[field].label if field in form.fields else ""
                 for message in messages:
-                    errors.append(
-                        _("Line %(n)s: %(field)s: %(message)s")
-                        % {"n": number, "field": label, "message": message}
-                    )
+                    if field in form.fields:
+                        line = _("Line %(n)s: %(field)s: %(message)s") % {
+                            "n": number,
+                            "field": form.fields[field].label,
+                            "message": message,
+                        }
+                    else:  # e.g. the entry already exists: no single field is to blame
+                        line = _("Line %(n)s: %(message)s") % {"n": number, "message": message}
+                    errors.append(line)
         forms.append(form)
     if not rows:
         errors.append(_("The file has no data lines."))
