@@ -129,7 +129,9 @@ def schedules(request):
     if request.method == "POST":
         task = get_object_or_404(tasks, pk=request.POST.get("task"))
         task.enabled = request.POST.get("enabled") == "on"
-        task.save(update_fields=["enabled"])
+        # As PeriodicTask.save() would: a disabled task forgets its last run, and beat takes
+        # date_changed as the last run of a task without one; else re-enabling fires at once.
+        task.save(update_fields=["enabled", "last_run_at", "date_changed"])
         log_action(
             user=request.user,
             action=AuditAction.CHANGE,
