@@ -151,6 +151,8 @@ def test_professional_logs_a_week_lead_approves_and_asd_sees_the_hours(
     switch_user(page, live_server, "asd")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     article = page.locator(f"article[aria-labelledby='help-{help.pk}']")
+    # Say what the page showed if the help is missing (seen once under a loaded CI run).
+    assert article.count() == 1, (page.url, page.inner_text("main")[:1500])
     assert article.locator(".delivered-month").inner_text() == "1,50 h"  # 90 minutes
     assert_accessible(page)
     browser_errors.assert_none()
