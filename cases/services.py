@@ -127,9 +127,12 @@ def needs_team_decision(help: Help) -> bool:
 
 
 def check_team_decision(help: Help) -> None:
+    consultation = help.team_consultation
+    # Checked first: a short help may name a consultation too, but only one of its own case.
+    if consultation is not None and consultation.case_id != help.case_id:
+        raise ValidationError({"team_consultation": _("The consultation belongs to another case.")})
     if not needs_team_decision(help):
         return
-    consultation = help.team_consultation
     if consultation is None:
         raise ValidationError(
             {
@@ -140,8 +143,6 @@ def check_team_decision(help: Help) -> None:
                 % {"months": settings.KIJUFAZ_TEAM_DECISION_MONTHS}
             }
         )
-    if consultation.case_id != help.case_id:
-        raise ValidationError({"team_consultation": _("The consultation belongs to another case.")})
 
 
 @transaction.atomic
