@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from cases.models import (
     CaseNote,
     DailyRate,
     Family,
+    GoalRating,
     Help,
     HelpApproval,
     HelpEndReason,
@@ -26,11 +27,16 @@ from cases.models import (
     HelpPlanGoal,
     LegalBasis,
     Person,
+    RatingOccasion,
     Region,
+    Resource,
+    ResourceKind,
     RiskAssessment,
     Setting,
     Team,
+    TeamConsultation,
 )
+from cases.services import check_team_decision, needs_team_decision
 from core.models import AuditEntry, Role, User
 from providers import services as hour_services
 from providers.models import (
@@ -65,6 +71,11 @@ MODELS = [
     HelpPlanGoal,
     CaseNote,
     RiskAssessment,
+    Resource,
+    Help.resources.through,
+    TeamConsultation,
+    TeamConsultation.participants.through,
+    GoalRating,
     DailyRate,
     HourEntry,
     MonthApproval,
@@ -139,6 +150,9 @@ class TestScenario:
         assert first["Family"] >= 100
         assert first["Case"] >= 140
         assert first["HourEntry"] >= 10_000
+        assert first["Resource"] >= 30
+        assert first["TeamConsultation"] >= 50
+        assert first["GoalRating"] >= 500
 
     def test_seeding_writes_no_audit_entries(self):
         assert not AuditEntry.objects.exists()
@@ -201,6 +215,129 @@ class TestScenario:
         assert set(Help.objects.values_list("setting", flat=True)) == set(Setting.values)
         ended = Help.objects.exclude(end=None)
         assert set(ended.values_list("end_reason", flat=True)) == set(HelpEndReason.values)
+
+    # resource map (Ressourcenplan)
+
+    def test_resource_map_of_both_regions_uses_every_kind(self, seeded):
+        resources = Resource.objects.all()
+
+        assert resources.count() >= 30
+        assert set(resources.values_list("kind", flat=True)) == set(ResourceKind.values)
+        for region in Region.objects.all():
+            mine = resources.filter(region=region)
+            assert mine.count() >= 12
+            assert len(set(mine.values_list("kind", flat=True))) >= 8
+            counted = mine.with_active_help_count(seeded)
+            assert counted.filter(active_helps__gt=0).count() >= 5
+            assert counted.filter(active_helps=0).exists()
+        for resource in resources:
+            assert resource.city == "Siegen"
+            assert 57072 <= int(resource.postal_code) <= 57080, resource
+            for name in ("street", "contact_person", "phone", "offer", "opening_times"):
+                assert getattr(resource, name), (resource, name)
+        assert resources.filter(helps__isnull=True).exists()  # some entries no help uses yet
+
+    def test_helps_involve_one_to_three_resources_of_their_region(self):
+        links = Help.resources.through.objects
+        approved = Help.objects.filter(status=ApprovalStatus.APPROVED)
+
+        assert links.count() >= 100
+        assert not links.exclude(resource__region=F("help__case__family__region")).exists()
+        assert not links.exclude(help__status=ApprovalStatus.APPROVED).exists()
+        per_help = links.values("help").annotate(n=Count("id"))
+        assert not per_help.filter(n__gt=3).exists()
+        involved = approved.filter(resources__isnull=False).distinct()
+        assert involved.count() >= 0.7 * approved.count()
+        assert involved.filter(end__isnull=True).exists()
+        assert involved.filter(end__isnull=False).exists()
+
+    # § 36 (2) team consultations
+
+    def test_longer_helps_were_chosen_by_several_professionals(self, seeded):
+        helps = Help.objects.select_related("case", "team_consultation").prefetch_related(
+            "team_consultation__participants"
+        )
+        longer = [
+            help
+            for help in helps
+            if help.status == ApprovalStatus.APPROVED
+            and (
+                help.planned_end is None or help.planned_end > help.start + relativedelta(months=6)
+            )
+        ]
+
+        assert len(longer) >= 50
+        assert any(help.planned_end is None for help in longer)
+        for help in longer:
+            consultation = help.team_consultation
+            assert consultation is not None, help.pk
+            assert consultation.case_id == help.case_id
+            assert help.case.opened_on <= consultation.held_on <= min(help.start, seeded)
+            participants = list(consultation.participants.all())
+            others = {user.pk for user in participants} - {help.case.owner_id}
+            assert 2 <= len(others) <= 3, help.pk
+            assert help.case.owner_id in {user.pk for user in participants}
+            assert all(user.team_id == help.case.team_id for user in participants)
+            assert any(user.role == Role.ASD_LEAD for user in participants)
+            assert consultation.options_considered.count("\n- ") >= 1
+            assert consultation.decision and consultation.reasons
+        for help in helps:  # what request_help demands of every request
+            check_team_decision(help)
+            assert help.team_consultation is None or needs_team_decision(help)
+
+    # goal lineages and ratings
+
+    def test_later_plan_versions_point_to_the_first_version_of_each_goal(self):
+        later = HelpPlanGoal.objects.filter(plan__version__gt=1)
+
+        assert later.count() >= 100
+        assert not later.filter(origin__isnull=True).exists()
+        assert not later.exclude(origin__plan__version=1).exists()
+        assert not later.exclude(origin__plan__help=F("plan__help")).exists()
+        assert not later.exclude(origin__description=F("description")).exists()
+        assert not HelpPlanGoal.objects.filter(plan__version=1, origin__isnull=False).exists()
+
+    def test_goals_are_rated_at_start_reviews_and_end(self, seeded):
+        ratings = GoalRating.objects.all()
+        roots = HelpPlanGoal.objects.filter(origin__isnull=True)
+        start = ratings.filter(occasion=RatingOccasion.START)
+        review = ratings.filter(occasion=RatingOccasion.REVIEW)
+        end = ratings.filter(occasion=RatingOccasion.END)
+
+        assert not ratings.exclude(professional__range=(1, 5)).exists()
+        assert not ratings.filter(own__isnull=False).exclude(own__range=(1, 5)).exists()
+        assert not ratings.filter(goal__origin__isnull=False).exists()  # roots carry them
+        assert not ratings.filter(rated_on__gt=seeded).exists()
+        once = ratings.exclude(occasion=RatingOccasion.REVIEW).values("goal", "occasion")
+        assert not once.annotate(n=Count("id")).filter(n__gt=1).exists()
+        # start: every goal of a first version, mostly rated 1-3, mostly by the family too
+        assert not roots.exclude(Exists(start.filter(goal=OuterRef("pk")))).exists()
+        assert not start.exclude(rated_on=F("goal__plan__meeting_date")).exists()
+        assert start.filter(professional__lte=3).count() >= 0.8 * start.count()
+        assert 0.7 <= start.filter(own__isnull=False).count() / start.count() <= 0.9
+        # reviews at later plan meetings of the same help
+        assert review.count() >= 50
+        meetings = HelpPlan.objects.filter(
+            help=OuterRef("goal__plan__help"), version__gt=1, meeting_date=OuterRef("rated_on")
+        )
+        assert not review.exclude(Exists(meetings)).exists()
+        # end: about nine in ten goals of an ended help, none of a running one
+        assert not end.exclude(rated_on=F("goal__plan__help__end")).exists()
+        ended = roots.filter(plan__help__end__isnull=False)
+        rated = ended.filter(Exists(end.filter(goal=OuterRef("pk")))).count()
+        assert 0.8 <= rated / ended.count() <= 0.97
+        assert 0.65 <= end.filter(own__isnull=False).count() / end.count() <= 0.85
+        planned = end.filter(goal__plan__help__end_reason=HelpEndReason.AS_PLANNED)
+        broken = end.filter(
+            goal__plan__help__end_reason__in=[
+                HelpEndReason.BROKEN_OFF_FAMILY,
+                HelpEndReason.BROKEN_OFF_PROVIDER,
+            ]
+        )
+        assert planned.filter(professional__gte=4).count() >= 0.75 * planned.count()
+        assert broken.filter(professional__range=(2, 3)).count() >= 0.6 * broken.count()
+        assert planned.aggregate(avg=Avg("professional"))["avg"] >= 3.8
+        assert broken.aggregate(avg=Avg("professional"))["avg"] <= 3.0
 
     # daily rates
 

@@ -3,15 +3,18 @@
 Two social spaces, the three consortium providers plus two outside stationary
 providers, two ASD teams, one demo login per role (password `demo`) and about
 two years of case work: families, cases, helps of every legal basis, approvals,
-help plans, journal entries and § 8a assessments. On top of it (`Operations`):
-the daily-rate history of the placements, two years of hour entries of every
-provider professional with month approvals and corrections, preventive group
-offers with their sessions, and the service contracts of both regions for this
-and last year with monthly postings and one reallocation. Dates are relative to
-today, so the scenario always looks current. The rows are written with
-bulk_create and without audit entries: seeding is not a user action. Everything
-is written in one transaction, and only when the model region does not exist
-yet, so a second run adds nothing.
+help plans, journal entries and § 8a assessments; the resource map of both
+regions with the helps that involve its entries, a § 36 (2) team consultation
+before every help planned for longer than six months, and goal ratings (start,
+review, end; professional and own) on the lineages of the plans' goals. On top
+of it (`Operations`): the daily-rate history of the placements, two years of
+hour entries of every provider professional with month approvals and
+corrections, preventive group offers with their sessions, and the service
+contracts of both regions for this and last year with monthly postings and one
+reallocation. Dates are relative to today, so the scenario always looks
+current. The rows are written with bulk_create and without audit entries:
+seeding is not a user action. Everything is written in one transaction, and
+only when the model region does not exist yet, so a second run adds nothing.
 """
 
 import datetime
@@ -54,6 +57,7 @@ from cases.models import (
     CaseStatus,
     DailyRate,
     Family,
+    GoalRating,
     GoalStatus,
     Help,
     HelpApproval,
@@ -63,15 +67,19 @@ from cases.models import (
     LegalBasis,
     Person,
     PersonRole,
+    RatingOccasion,
     Region,
+    Resource,
+    ResourceKind,
     RiskAssessment,
     RiskAssessmentStatus,
     RiskLevel,
     Setting,
     Team,
+    TeamConsultation,
     allowed_settings,
 )
-from cases.services import next_review_date
+from cases.services import needs_team_decision, next_review_date
 from core.models import Role
 from providers.models import (
     Activity,
@@ -476,9 +484,391 @@ PROTECTION_PLANS = [
     "Vorübergehende Trennung der Eltern; Beratung bei der Fachstelle gegen häusliche Gewalt.",
 ]
 
+# --- Resource map (Ressourcenplan) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """An entry of a region's resource map; `ages` of the young people it suits (None: the
+    whole family); `used` False for entries no help involves yet."""
+
+    organisation: str
+    kind: str
+    street: str
+    postal_code: str
+    contact_person: str
+    phone: str
+    offer: str
+    opening_times: str
+    email: str = ""
+    ages: tuple[int, int] | None = None
+    used: bool = True
+    notes: str = ""
+
+
+K = ResourceKind
+RESOURCES = {
+    "modellregion": [
+        ResourceSpec(
+            "Städtische Kita Birlenbach", K.KINDERGARTEN, "Birlenbacher Straße 48", "57078",
+            "Frau Dornseifer (Leitung)", "0271 870341",
+            "Betreuung von Kindern ab 1 Jahr bis zur Einschulung, U3-Gruppe, alltagsintegrierte "
+            "Sprachförderung (Sprach-Kita).",
+            "Mo–Fr 7:00–16:30", "kita-birlenbach@siegen.example", ages=(0, 6),
+        ),
+        ResourceSpec(
+            "Ev. Kita Regenbogen Geisweid", K.KINDERGARTEN, "Rathausstraße 21", "57078",
+            "Frau Gräbener (Leitung)", "0271 84512",
+            "Vier Gruppen, Plätze für Kinder mit erhöhtem Förderbedarf, Elterncafé am "
+            "Freitagvormittag.",
+            "Mo–Fr 7:15–16:15", "regenbogen@ev-kitas-siegen.example", ages=(0, 6),
+        ),
+        ResourceSpec(
+            "Kath. Kita St. Michael Geisweid", K.KINDERGARTEN, "Sohlbacher Straße 12", "57078",
+            "Frau Büdenbender (Leitung)", "0271 83709",
+            "Zwei Gruppen für Kinder von 2 bis 6 Jahren, Bewegungskita, Waldtag jeden Donnerstag.",
+            "Mo–Fr 7:30–16:00", ages=(2, 6), used=False,
+        ),
+        ResourceSpec(
+            "Grundschule Birlenbach", K.SCHOOL, "Birlenbacher Straße 120", "57078",
+            "Herr Bender (Schulleitung)", "0271 870290",
+            "Offener Ganztag bis 16 Uhr, Förderunterricht Deutsch und Mathematik, "
+            "Schulbegleitung in Kooperation mit dem Hilfeleisterteam.",
+            "Unterricht Mo–Fr 7:50–13:15, OGS bis 16:00", "gs-birlenbach@schulen-siegen.example",
+            ages=(6, 10),
+        ),
+        ResourceSpec(
+            "Grundschule Weidenau", K.SCHOOL, "Bismarckstraße 30", "57076",
+            "Frau Achenbach (Schulleitung)", "0271 43157",
+            "Zweizügige Grundschule mit Offenem Ganztag, Sprachförderklasse für neu zugewanderte "
+            "Kinder.",
+            "Unterricht Mo–Fr 8:00–13:15, OGS bis 16:00", "gs-weidenau@schulen-siegen.example",
+            ages=(6, 10),
+        ),
+        ResourceSpec(
+            "Gesamtschule Geisweid", K.SCHOOL, "Hagener Straße 60", "57078",
+            "Frau Moll (Abteilungsleitung 5–7)", "0271 89061",
+            "Sekundarstufe I und II, Berufsorientierung (KAoA), Lernzeiten am Nachmittag, "
+            "Praxisklasse für schulmüde Jugendliche.",
+            "Sekretariat Mo–Fr 7:30–14:00", "sekretariat@gesamtschule-geisweid.example",
+            ages=(10, 18),
+        ),
+        ResourceSpec(
+            "Schulsozialarbeit an der Gesamtschule Geisweid", K.SCHOOL_SOCIAL_WORK,
+            "Hagener Straße 60", "57078", "Herr Reuter (Schulsozialarbeiter)", "0271 8906122",
+            "Beratung für Schülerinnen, Schüler und Eltern, Streitschlichtung, Hilfe bei Anträgen "
+            "aus dem Bildungs- und Teilhabepaket, Begleitung bei Schulabsentismus.",
+            "Mo–Do 8:00–15:00, Fr 8:00–12:00", "schulsozialarbeit@gesamtschule-geisweid.example",
+            ages=(10, 18),
+        ),
+        ResourceSpec(
+            "Schulsozialarbeit an den Grundschulen Siegen-Nord", K.SCHOOL_SOCIAL_WORK,
+            "Birlenbacher Straße 120", "57078", "Frau Siebel (Schulsozialarbeiterin)",
+            "0271 870295",
+            "Sprechstunden an den Grundschulen Birlenbach und Weidenau, Elterngespräche, "
+            "Soziales Lernen in den Klassen 1 bis 4.",
+            "Di und Do 8:00–13:00 (Birlenbach), Mi 8:00–13:00 (Weidenau)", ages=(6, 10),
+        ),
+        ResourceSpec(
+            "Jugendtreff Geisweid", K.YOUTH_CLUB, "Rathausstraße 5", "57078",
+            "Herr Kolb (Leitung)", "0271 83011",
+            "Offener Treff mit Billard und Kicker, Hausaufgabenhilfe, Mädchentag am Mittwoch, "
+            "Ferienprogramm.",
+            "Mo–Fr 14:00–20:00", "jugendtreff-geisweid@siegen.example", ages=(10, 20),
+        ),
+        ResourceSpec(
+            "Kinder- und Jugendzentrum Weidenau", K.YOUTH_CLUB, "Weidenauer Straße 180", "57076",
+            "Frau Dielmann (Leitung)", "0271 41388",
+            "Kindertreff ab 8 Jahren, Bandraum und Tonstudio, Bewerbungstraining, offene "
+            "Sprechstunde der Jugendberufshilfe.",
+            "Di–Sa 13:00–21:00", "juz-weidenau@siegen.example", ages=(8, 20),
+        ),
+        ResourceSpec(
+            "TuS Geisweid 1888 e. V.", K.SPORTS_CLUB, "Am Sportplatz 2", "57078",
+            "Herr Weiershäuser (Jugendwart)", "0271 87744",
+            "Fußball, Turnen und Leichtathletik für Kinder ab 4 Jahren; der Beitrag kann über "
+            "das Bildungs- und Teilhabepaket übernommen werden.",
+            "Training Mo–Fr ab 16:30, Geschäftsstelle Di 17:00–19:00",
+            "jugend@tus-geisweid.example", ages=(4, 17),
+        ),
+        ResourceSpec(
+            "VfB Weidenau e. V.", K.SPORTS_CLUB, "Tiergartenstraße 70", "57076",
+            "Frau Schmick (Jugendleitung)", "0271 45902",
+            "Handball und Tischtennis für Kinder und Jugendliche, Mädchenmannschaften, "
+            "Probetraining jederzeit.",
+            "Training Mo, Mi, Fr 17:00–20:00", "info@vfb-weidenau.example", ages=(6, 17),
+        ),
+        ResourceSpec(
+            "Ev.-Ref. Kirchengemeinde Klafeld", K.CHURCH, "Kirchweg 4", "57078",
+            "Pfarrerin Womelsdorf", "0271 82417",
+            "Krabbelgruppe, Kinderbibeltage, Konfirmandenarbeit, Kleiderstube im Gemeindehaus.",
+            "Gemeindebüro Mo, Mi, Fr 9:00–12:00", "gemeindebuero@klafeld.example",
+        ),
+        ResourceSpec(
+            "Kath. Pfarrei St. Joseph Weidenau", K.CHURCH, "Poststraße 41", "57076",
+            "Herr Hees (Gemeindereferent)", "0271 48510",
+            "Mutter-Kind-Gruppe, Ferienfreizeit für Kinder, Sprechstunde der Caritas-Konferenz.",
+            "Pfarrbüro Di und Do 9:00–12:00, Do 15:00–18:00", used=False,
+        ),
+        ResourceSpec(
+            "Erziehungs- und Familienberatungsstelle der Diakonie, Außenstelle Geisweid",
+            K.COUNSELLING, "Hagener Straße 14", "57078",
+            "Frau Dr. Heinz (Diplom-Psychologin)", "0271 5003310",
+            "Erziehungsberatung nach § 28 SGB VIII, Trennungs- und Scheidungsberatung, Gruppe "
+            "für Kinder aus Trennungsfamilien; kostenfrei und vertraulich.",
+            "Mo–Fr 9:00–12:00, Mo–Do 14:00–17:00 nach Vereinbarung",
+            "eb-geisweid@diakonie-siegen.example",
+        ),
+        ResourceSpec(
+            "Schuldner- und Insolvenzberatung der Caritas", K.COUNSELLING, "Weidenauer Straße 72",
+            "57076", "Herr Menn (Schuldnerberater)", "0271 2360217",
+            "Budgetberatung, Haushaltsplan, Verhandlung mit Gläubigern, "
+            "P-Konto-Bescheinigung, Begleitung ins Verbraucherinsolvenzverfahren.",
+            "Offene Sprechstunde Di 9:00–12:00, sonst nach Vereinbarung",
+            "schuldnerberatung@caritas-siegen.example",
+        ),
+        ResourceSpec(
+            "Familienzentrum Weidenau", K.OTHER, "Schneppenkauten 9", "57076",
+            "Frau Lehmann (Koordination)", "0271 3877410",
+            "Verbund dreier Kitas: Elternberatung, Hebammensprechstunde, Babytreff, "
+            "Vermittlung von Tagespflege.",
+            "Mo–Fr 8:00–15:00", "familienzentrum-weidenau@siegen.example",
+        ),
+        ResourceSpec(
+            "Stadtteilbüro Geisweid", K.OTHER, "Rijnsburger Straße 3", "57078",
+            "Herr Krüger (Quartiersmanagement)", "0271 4048820",
+            "Offene Sprechstunde, Hilfe bei Anträgen, Stadtteilkonferenz, Vermittlung in "
+            "Angebote des Sozialraums.",
+            "Mo, Mi 9:00–13:00, Do 14:00–18:00", "stadtteilbuero-geisweid@siegen.example",
+            notes="Auch Treffpunkt des Elterncafés Siegen-Nord.",
+        ),
+        ResourceSpec(
+            "Siegener Tafel, Ausgabestelle Geisweid", K.INITIATIVE, "Dillnhütter Straße 20",
+            "57078", "Frau Neumann (Ehrenamtskoordination)", "0271 2384470",
+            "Lebensmittelausgabe für Menschen mit geringem Einkommen (Nachweis über Bürgergeld, "
+            "Wohngeld o. ä.); Kinderfrühstück in den Ferien.",
+            "Di und Fr 10:00–12:30",
+        ),
+    ],
+    "siegen-mitte": [
+        ResourceSpec(
+            "Städtische Kita Fischbacherberg", K.KINDERGARTEN, "Hermelsbacher Weg 31", "57072",
+            "Frau Braun (Leitung)", "0271 3302140",
+            "Fünf Gruppen, plusKita mit Sprachförderung, Eltern-Kind-Gruppe für Familien ohne "
+            "Kita-Platz.",
+            "Mo–Fr 7:00–16:30", "kita-fischbacherberg@siegen.example", ages=(0, 6),
+        ),
+        ResourceSpec(
+            "Kath. Kita St. Marien", K.KINDERGARTEN, "Löhrstraße 37", "57072",
+            "Frau Wiebe (Leitung)", "0271 51722",
+            "Drei Gruppen für Kinder von 2 bis 6 Jahren, interkulturelle Elternarbeit.",
+            "Mo–Fr 7:15–16:00", "kita-st-marien@kath-siegen.example", ages=(2, 6),
+        ),
+        ResourceSpec(
+            "Grundschule Am Wellersberg", K.SCHOOL, "Wellersbergstraße 48", "57072",
+            "Herr Schröder (Schulleitung)", "0271 52240",
+            "Offener Ganztag, Lese- und Rechtschreibförderung, Elternsprechtage mit "
+            "Sprachmittlung.",
+            "Unterricht Mo–Fr 8:00–13:15, OGS bis 16:00", "gs-wellersberg@schulen-siegen.example",
+            ages=(6, 10),
+        ),
+        ResourceSpec(
+            "Gesamtschule Eiserfeld", K.SCHOOL, "Eiserfelder Straße 390", "57080",
+            "Frau Fuchs (Abteilungsleitung 8–10)", "0271 35610",
+            "Sekundarstufe I und II, Berufsorientierungsbüro, Förderunterricht, "
+            "Schulsanitätsdienst.",
+            "Sekretariat Mo–Fr 7:30–14:30", "sekretariat@gesamtschule-eiserfeld.example",
+            ages=(10, 18),
+        ),
+        ResourceSpec(
+            "Schulsozialarbeit an der Gesamtschule Eiserfeld", K.SCHOOL_SOCIAL_WORK,
+            "Eiserfelder Straße 390", "57080", "Herr Penner (Schulsozialarbeiter)", "0271 3561123",
+            "Einzelberatung, Klassenrat und Sozialtraining, Hilfe bei Mobbing, Kontakt zu "
+            "Eltern und Jugendamt.",
+            "Mo–Fr 8:00–14:00", "schulsozialarbeit@gesamtschule-eiserfeld.example",
+            ages=(10, 18),
+        ),
+        ResourceSpec(
+            "Offener Kinder- und Jugendtreff Fischbacherberg", K.YOUTH_CLUB,
+            "Hermelsbacher Weg 12", "57072", "Frau Kaya (Leitung)", "0271 3876501",
+            "Offener Treff, Kochgruppe, Hausaufgabenhilfe, Mädchen- und Jungentag, "
+            "Ausflüge in den Ferien.",
+            "Mo–Fr 13:30–19:30", "jugendtreff-fischbacherberg@siegen.example", ages=(8, 18),
+        ),
+        ResourceSpec(
+            "Sportfreunde Siegen 1899 e. V., Jugendabteilung", K.SPORTS_CLUB, "Leimbachstraße 44",
+            "57074", "Herr Schwarz (Jugendkoordinator)", "0271 3848990",
+            "Fußball für Kinder und Jugendliche von der Bambini- bis zur A-Jugend, "
+            "Sozialfonds für Vereinsbeiträge.",
+            "Training Mo–Fr ab 16:00, Geschäftsstelle Mo–Do 10:00–16:00",
+            "jugend@sportfreunde-siegen.example", ages=(5, 18),
+        ),
+        ResourceSpec(
+            "Ev. Nikolai-Kirchengemeinde Siegen", K.CHURCH, "Sandstraße 10", "57072",
+            "Pfarrer Irle", "0271 23175",
+            "Kinder- und Jugendchor, offene Kirche, Mittagstisch für Alleinstehende und Familien.",
+            "Gemeindebüro Mo–Fr 9:00–12:00", "gemeindebuero@nikolai-siegen.example", used=False,
+        ),
+        ResourceSpec(
+            "Kath. Pfarrei St. Marien Siegen", K.CHURCH, "Oranienstraße 20", "57072",
+            "Frau Kowalski (Gemeindereferentin)", "0271 23230",
+            "Eltern-Kind-Gruppen, Sprachcafé, Kleiderkammer, Ferienfreizeit für Kinder.",
+            "Pfarrbüro Mo–Fr 9:00–12:00, Mi 14:00–17:00", "pfarrbuero@st-marien-siegen.example",
+        ),
+        ResourceSpec(
+            "Caritas-Erziehungsberatungsstelle Siegen", K.COUNSELLING, "Kölner Straße 60",
+            "57072", "Herr Dr. Neufeld (Leitung)", "0271 2360301",
+            "Erziehungs- und Familienberatung, Beratung für Jugendliche, begleiteter Umgang, "
+            "Online-Beratung.",
+            "Mo–Do 8:30–17:00, Fr 8:30–13:00", "eb@caritas-siegen.example",
+        ),
+        ResourceSpec(
+            "Suchtberatung des Diakonischen Werks", K.COUNSELLING, "Frankfurter Straße 11",
+            "57074", "Frau Gashi (Suchtberaterin)", "0271 5003270",
+            "Beratung bei Alkohol-, Cannabis- und Medienkonsum, Angebote für Jugendliche und "
+            "Angehörige, Vermittlung in Therapie.",
+            "Mo–Fr 9:00–12:00, Di und Do 14:00–18:00", "suchtberatung@diakonie-siegen.example",
+        ),
+        ResourceSpec(
+            "Familienzentrum Hain", K.OTHER, "Am Häusling 5", "57074",
+            "Frau Klein (Koordination)", "0271 3191520",
+            "Elternkurse („Starke Eltern – starke Kinder“), Familienhebamme, Beratungstermine "
+            "der Erziehungsberatung vor Ort.",
+            "Mo–Fr 8:00–15:00", "familienzentrum-hain@siegen.example",
+        ),
+        ResourceSpec(
+            "Stadtteilbüro Fischbacherberg", K.OTHER, "Hermelsbacher Weg 2", "57072",
+            "Herr Al-Hassan (Quartiersmanagement)", "0271 3876480",
+            "Quartiersarbeit, Sprechstunde mit Sprachmittlung (Arabisch, Türkisch, Russisch), "
+            "Nachbarschaftsfeste.",
+            "Di und Do 9:00–13:00, Mi 14:00–18:00", "stadtteilbuero-fischbacherberg@siegen.example",
+        ),
+        ResourceSpec(
+            "Siegener Tafel e. V.", K.INITIATIVE, "Rosterstraße 180", "57074",
+            "Herr Wagner (Vorstand)", "0271 3179866",
+            "Lebensmittelausgabe, Schulranzenaktion zum Schuljahresbeginn, Weihnachtspäckchen "
+            "für Kinder.",
+            "Mo, Mi, Fr 10:00–13:00", "info@siegener-tafel.example",
+        ),
+        ResourceSpec(
+            "Selbsthilfegruppe Alleinerziehende Siegen", K.INITIATIVE, "Am Häusling 5", "57074",
+            "Frau Morina (Ansprechpartnerin)", "0160 91727344",
+            "Austausch und gegenseitige Entlastung, Kinderbetreuung während der Treffen.",
+            "Jeden zweiten Donnerstag 19:30–21:00 im Familienzentrum Hain", used=False,
+        ),
+    ],
+}  # fmt: skip
+RESOURCES_PER_HELP = [1, 1, 2, 2, 2, 3]
+RESOURCE_SHARE = 0.85  # of approved helps with at least one resource of the map
+
+# --- § 36 (2) team consultations and goal ratings ------------------------------------
+
+BASIS_NAMES = {
+    "27_2": "Flexible Hilfe nach § 27 Abs. 2 SGB VIII",
+    "28": "Erziehungsberatung nach § 28 SGB VIII",
+    "29": "Soziale Gruppenarbeit nach § 29 SGB VIII",
+    "30": "Erziehungsbeistandschaft nach § 30 SGB VIII",
+    "31": "Sozialpädagogische Familienhilfe nach § 31 SGB VIII",
+    "32": "Tagesgruppe nach § 32 SGB VIII",
+    "33": "Vollzeitpflege nach § 33 SGB VIII",
+    "34": "Heimerziehung nach § 34 SGB VIII",
+    "35": "Intensive sozialpädagogische Einzelbetreuung nach § 35 SGB VIII",
+    "35a": "Eingliederungshilfe nach § 35a SGB VIII",
+    "41": "Hilfe für junge Volljährige nach § 41 SGB VIII",
+}
+# Alternatives the team weighed beside the chosen help: (text, legal basis it stands for).
+CONSULTATION_OPTIONS = {
+    "stationary": [
+        [("Ausweitung der ambulanten Hilfe in der Familie mit mehr Fachleistungsstunden", "27_2"),
+         ("Tagesgruppe nach § 32 SGB VIII", "32")],
+        [("Intensive flexible Hilfe im Sozialraum mit Krisenbegleitung", "27_2"),
+         ("Vorübergehende Unterbringung bei den Großeltern", None)],
+        [("Sozialpädagogische Familienhilfe nach § 31 SGB VIII", "31"),
+         ("Vollzeitpflege in einer Pflegefamilie nach § 33 SGB VIII", "33")],
+    ],
+    "day_care": [
+        [("Sozialpädagogische Familienhilfe nach § 31 SGB VIII", "31"),
+         ("Erziehungsbeistand nach § 30 SGB VIII", "30")],
+        [("Flexible Hilfe mit Hausaufgabenbegleitung im Sozialraum", "27_2"),
+         ("Offener Ganztag mit Unterstützung der Schulsozialarbeit", None)],
+    ],
+    "ambulant": [
+        [("Beratung in der Erziehungsberatungsstelle", "28"),
+         ("Gruppenangebot im Sozialraum ohne Hilfe zur Erziehung", None)],
+        [("Kurze Krisenintervention von höchstens drei Monaten", None),
+         ("Soziale Gruppenarbeit nach § 29 SGB VIII", "29")],
+        [("Anbindung an Schulsozialarbeit und Jugendtreff", None),
+         ("Sozialpädagogische Familienhilfe nach § 31 SGB VIII", "31")],
+        [("Erziehungsbeistand nach § 30 SGB VIII", "30"),
+         ("Tagesgruppe nach § 32 SGB VIII", "32")],
+    ],
+    "young_adult": [
+        [("Beratung durch Jugendberufshilfe und Jobcenter ohne Hilfe nach SGB VIII", None),
+         ("Ende der Jugendhilfe mit dem 18. Geburtstag", None)],
+        [("Ambulante Begleitung in der eigenen Wohnung", None),
+         ("Betreutes Wohnen in einer Jugendwohngemeinschaft", None)],
+    ],
+}  # fmt: skip
+CONSULTATION_REASONS = {
+    "stationary": [
+        "Die bisherigen ambulanten Hilfen haben die Versorgung von {name} nicht ausreichend "
+        "gesichert.",
+        "{parent} kann die Erziehung derzeit auch mit Unterstützung nicht verlässlich "
+        "gewährleisten.",
+        "{name} wünscht selbst Abstand zur Familie; die Sorgeberechtigten stimmen zu.",
+        "Die Rückkehr in den Sozialraum bleibt Ziel; Besuchskontakte werden im Hilfeplan "
+        "vereinbart.",
+        "Ein Platz nahe Siegen erhält den Kontakt zu Schule und Familie.",
+    ],
+    "day_care": [
+        "{name} braucht eine verlässliche Struktur am Nachmittag; die Eltern werden durch "
+        "Elternarbeit einbezogen.",
+        "Die Schule berichtet von deutlichen Schwierigkeiten; eine Beratung allein reicht nicht.",
+        "Die Familie bleibt zusammen; eine Unterbringung wird so vermieden.",
+    ],
+    "ambulant": [
+        "Die Schwierigkeiten bestehen seit Längerem; eine kurze Beratung reicht nach "
+        "Einschätzung des Teams nicht aus.",
+        "Die Familie ist motiviert und gut erreichbar; Ressourcen im Stadtteil (Schule, Verein, "
+        "Familienzentrum) lassen sich einbeziehen.",
+        "Eine Hilfe im Sozialraum vermeidet eine Unterbringung außerhalb der Familie.",
+        "{name} und {parent} haben sich im Gespräch für diese Hilfe ausgesprochen.",
+        "Mehrere Lebensbereiche sind betroffen (Schule, Tagesstruktur, Finanzen); das braucht "
+        "Zeit.",
+    ],
+    "young_adult": [
+        "{name} kann noch nicht selbstständig wohnen und zugleich eine Ausbildung bewältigen.",
+        "{name} hat sich im Gespräch ausdrücklich für die Fortsetzung der Hilfe ausgesprochen.",
+        "Ohne Unterstützung drohen der Abbruch der Ausbildung und der Verlust der Wohnung.",
+        "Der Übergang in Angebote des Jobcenters wird im Hilfeplan vorbereitet (§ 41a SGB VIII).",
+    ],
+}
+CONSULTATION_DAYS_BEFORE_REQUEST = 14
+START_RATINGS = {1: 25, 2: 40, 3: 25, 4: 10}  # professional rating at the start of a help
+OWN_DRIFT = [-1, 0, 0, 1, 1]  # families tend to rate themselves a little better
+REVIEW_DRIFT = [-1, 0, 1, 1]
+REVIEW_SHARE = 0.6  # of later plan versions with review ratings
+END_RATINGS = {
+    HelpEndReason.AS_PLANNED: {5: 35, 4: 45, 3: 15, 2: 5},
+    HelpEndReason.RETURN: {5: 20, 4: 45, 3: 30, 2: 5},
+    HelpEndReason.CHANGED: {4: 20, 3: 45, 2: 30, 1: 5},
+    HelpEndReason.BROKEN_OFF_FAMILY: {4: 5, 3: 40, 2: 45, 1: 10},
+    HelpEndReason.BROKEN_OFF_PROVIDER: {4: 5, 3: 40, 2: 45, 1: 10},
+}
+OWN_RATING_SHARE = {RatingOccasion.START: 0.8, RatingOccasion.REVIEW: 0.7, RatingOccasion.END: 0.75}
+END_RATING_SHARE = 0.9  # of root goals rated at the end of a help
+
 
 def _days(n: int) -> datetime.timedelta:
     return datetime.timedelta(days=n)
+
+
+def _clamp(rating: int) -> int:
+    return min(5, max(1, rating))
+
+
+def _weighted(rng: random.Random, weights: dict[int, int]) -> int:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
 # --- Organisation and users ------------------------------------------------------------
@@ -1278,6 +1668,200 @@ class DemoScenario:
         assessment.assessment = ASSESSMENTS[level].format(**texts)
         return assessment
 
+    # § 36 (2), the resource map and goal ratings: each draws from a random stream of its
+    # own, so the case scenario drawn from self.rng stays exactly as it was.
+
+    def _stream(self, topic: str) -> random.Random:
+        return random.Random(f"{SEED}-{topic}")  # noqa: S311  (demo data, not security)
+
+    def _moment(self, rng: random.Random, day: datetime.date) -> datetime.datetime:
+        time = datetime.time(rng.randint(9, 15), rng.choice([0, 15, 30, 45]))
+        return min(timezone.make_aware(datetime.datetime.combine(day, time)), self.now)
+
+    def _save_consultations(self, helps: list[HelpDraft]) -> int:
+        """Several professionals choose every help planned for more than six months or
+        without a planned end (§ 36 (2)): the owner, the team lead and one or two
+        colleagues, in the two weeks before the help is requested."""
+        rng = self._stream("consultations")
+        drafts = []
+        for hd in helps:
+            if not needs_team_decision(hd.help):
+                continue
+            case, team = hd.cd.case, hd.cd.team
+            latest = hd.requested_on
+            earliest = max(case.opened_on, latest - _days(CONSULTATION_DAYS_BEFORE_REQUEST))
+            held_on = earliest + _days(rng.randint(0, (latest - earliest).days))
+            colleagues = [user for user in self.workers[team] if user != case.owner]
+            chosen = rng.sample(colleagues, rng.randint(1, 2))
+            consultation = TeamConsultation(
+                case=case,
+                held_on=held_on,
+                created_by=case.owner,
+                created_at=self._moment(rng, held_on),
+                **self._consultation_texts(rng, hd),
+            )
+            hd.help.team_consultation = consultation
+            drafts.append((consultation, [case.owner, self.leads[team], *chosen]))
+        with _own_timestamps(TeamConsultation._meta.get_field("created_at")):
+            TeamConsultation.objects.bulk_create([consultation for consultation, _ in drafts])
+        through = TeamConsultation.participants.through
+        through.objects.bulk_create(
+            [
+                through(teamconsultation=consultation, user=user)
+                for consultation, participants in drafts
+                for user in participants
+            ]
+        )
+        return len(drafts)
+
+    def _consultation_texts(self, rng: random.Random, hd: HelpDraft) -> dict[str, str]:
+        help = hd.help
+        category = {Setting.STATIONARY: "stationary", Setting.DAY_CARE: "day_care"}.get(
+            help.setting, "ambulant"
+        )
+        if help.legal_basis == LegalBasis.YOUNG_ADULTS:
+            category = "young_adult"
+        options = rng.choice(CONSULTATION_OPTIONS[category])
+        chosen = f"{BASIS_NAMES[help.legal_basis]} (Träger: {help.provider.name})"
+        if help.planned_hours_per_month:
+            chosen += f" mit {help.planned_hours_per_month:.0f} Fachleistungsstunden im Monat"
+        if help.planned_end is None:
+            duration = (
+                "zunächst ohne festes Ende; Überprüfung im Hilfeplangespräch nach spätestens "
+                "sechs Monaten"
+            )
+        else:
+            months = round((help.planned_end - help.start).days / 30.44)
+            duration = f"geplant für rund {months} Monate (bis {help.planned_end:%d.%m.%Y})"
+        texts = self._texts(hd)
+        reasons = rng.sample(CONSULTATION_REASONS[category], 2)
+        return {
+            "options_considered": "\n".join(
+                f"- {text}"
+                for text in [*(t for t, basis in options if basis != help.legal_basis), chosen]
+            ),
+            "decision": f"{chosen}, {duration}. Die Fallverantwortung bleibt bei "
+            f"{hd.cd.case.owner.get_full_name()} (ASD).",
+            "reasons": " ".join(reason.format(**texts) for reason in reasons),
+        }
+
+    def _save_resources(self, helps: list[HelpDraft]) -> tuple[int, int]:
+        """The resource map of both regions; most approved helps involve one to three
+        entries of their family's region that suit the young people's ages."""
+        rng = self._stream("resources")
+        regions = self.org.regions
+        existing = {
+            (resource.region_id, resource.organisation): resource
+            for resource in Resource.objects.filter(region__in=regions.values())
+        }
+        usable: dict[int, list[tuple[ResourceSpec, Resource]]] = defaultdict(list)
+        new = []
+        for slug, specs in RESOURCES.items():
+            region = regions[slug]
+            for spec in specs:
+                resource = existing.get((region.pk, spec.organisation))
+                if resource is None:
+                    resource = Resource(
+                        region=region,
+                        organisation=spec.organisation,
+                        kind=spec.kind,
+                        street=spec.street,
+                        postal_code=spec.postal_code,
+                        contact_person=spec.contact_person,
+                        phone=spec.phone,
+                        email=spec.email,
+                        offer=spec.offer,
+                        opening_times=spec.opening_times,
+                        notes=spec.notes,
+                    )
+                    new.append(resource)
+                if spec.used:
+                    usable[region.pk].append((spec, resource))
+        Resource.objects.bulk_create(new)
+        through = Help.resources.through
+        links = []
+        for hd in helps:
+            help = hd.help
+            if not help.is_approved or rng.random() >= RESOURCE_SHARE:
+                continue
+            if help.recipient is not None:
+                ages = [help.recipient.age_on(help.start)]
+            else:
+                ages = [p.age_on(help.start) for p in hd.cd.fam.young if p.birth_date <= help.start]
+            pool, weights = [], []
+            for spec, resource in usable[hd.cd.fam.family.region_id]:
+                if spec.ages is None:
+                    pool.append(resource)
+                    weights.append(1)
+                elif any(spec.ages[0] <= age <= spec.ages[1] for age in ages):
+                    pool.append(resource)
+                    weights.append(3)
+            count = 1 if help.is_stationary else rng.choice(RESOURCES_PER_HELP)
+            for _ in range(min(count, len(pool))):
+                i = rng.choices(range(len(pool)), weights=weights)[0]
+                links.append(through(help=help, resource=pool.pop(i)))
+                weights.pop(i)
+        through.objects.bulk_create(links)
+        return len(new), len(links)
+
+    def _save_goals(self, planned) -> list[HelpPlanGoal]:
+        """Version 1 sets the goals; a later version's goal repeating one points to that
+        first version (`origin`), the root of the lineage that carries the ratings."""
+        roots, later = [], []
+        for _, versions in planned:
+            first = {goal.description: goal for goal in versions[0][1]}
+            roots += versions[0][1]
+            for _, goals in versions[1:]:
+                for goal in goals:
+                    goal.origin = first.get(goal.description)
+                    later.append(goal)
+        return HelpPlanGoal.objects.bulk_create(roots) + HelpPlanGoal.objects.bulk_create(later)
+
+    def _save_ratings(self, planned) -> int:
+        """Effectiveness: start ratings on the first version's goals, review ratings at some
+        later plan meetings, end ratings on most goals of an ended help, higher when it
+        ended as planned than when it was broken off. Families rate most of them too."""
+        rng = self._stream("ratings")
+        ratings = []
+
+        def rate(goal, occasion, day, professional):
+            own = None
+            if rng.random() < OWN_RATING_SHARE[occasion]:
+                own = _clamp(professional + rng.choice(OWN_DRIFT))
+            ratings.append(
+                GoalRating(
+                    goal=goal, occasion=occasion, rated_on=day, professional=professional, own=own
+                )
+            )
+
+        for hd, versions in planned:
+            (first, roots), help = versions[0], hd.help
+            last = {}
+            for goal in roots:
+                last[goal.pk] = _weighted(rng, START_RATINGS)
+                rate(goal, RatingOccasion.START, first.meeting_date, last[goal.pk])
+            for plan, goals in versions[1:]:
+                if rng.random() >= REVIEW_SHARE:
+                    continue
+                for goal in goals:
+                    root = goal.origin
+                    last[root.pk] = _clamp(last[root.pk] + rng.choice(REVIEW_DRIFT))
+                    rate(root, RatingOccasion.REVIEW, plan.meeting_date, last[root.pk])
+            if help.end is None:
+                continue
+            status = {goal.origin_id or goal.pk: goal.status for goal in versions[-1][1]}
+            for goal in roots:
+                if rng.random() >= END_RATING_SHARE:
+                    continue
+                value = _weighted(rng, END_RATINGS[help.end_reason])
+                if status[goal.pk] == GoalStatus.REACHED:
+                    value = max(value, 4)
+                elif status[goal.pk] == GoalStatus.NOT_REACHED:
+                    value = min(value, 3)
+                rate(goal, RatingOccasion.END, help.end, value)
+        GoalRating.objects.bulk_create(ratings, batch_size=2000)
+        return len(ratings)
+
     # writing
 
     def _save(self, families, cases, helps) -> dict[str, int]:
@@ -1296,11 +1880,15 @@ class DemoScenario:
             cd.case.reference = f"{cd.case.opened_on:%Y}-{cd.case.pk:05d}"
         Case.objects.bulk_update([cd.case for cd in cases], ["reference"], batch_size=500)
         approvals = self._draft_approvals(helps)
+        consultations = self._save_consultations(helps)
         Help.objects.bulk_create([hd.help for hd in helps])
         HelpApproval.objects.bulk_create(approvals)
-        plans = [plan for hd in helps if hd.help.is_approved for plan in self._draft_plans(hd)]
+        resources, links = self._save_resources(helps)
+        planned = [(hd, self._draft_plans(hd)) for hd in helps if hd.help.is_approved]
+        plans = [plan for _, versions in planned for plan in versions]
         HelpPlan.objects.bulk_create([plan for plan, _ in plans])
-        goals = HelpPlanGoal.objects.bulk_create([goal for _, gs in plans for goal in gs])
+        goals = self._save_goals(planned)
+        ratings = self._save_ratings(planned)
         notes = CaseNote.objects.bulk_create(self._draft_notes(cases))
         assessments = RiskAssessment.objects.bulk_create(self._draft_risk_assessments(cases))
         self._backdate()
@@ -1310,8 +1898,12 @@ class DemoScenario:
             "cases": len(cases),
             "helps": len(helps),
             "approvals": len(approvals),
+            "team consultations": consultations,
+            "resources": resources,
+            "resource links": links,
             "help plans": len(plans),
             "goals": len(goals),
+            "goal ratings": ratings,
             "journal entries": len(notes),
             "§ 8a assessments": len(assessments),
         }
