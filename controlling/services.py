@@ -119,7 +119,8 @@ def render_and_archive(job: ReportJob) -> ReportJob:
     job.finished_at = timezone.now()
     job.error = ""
     job.save(update_fields=["file", "checksum", "size", "status", "finished_at", "error"])
-    transaction.on_commit(lambda: notify_subscribers(job))
+    # robust: the report is archived; a mail server that is down must not mark it failed.
+    transaction.on_commit(lambda: notify_subscribers(job), robust=True)
     return job
 
 

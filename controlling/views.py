@@ -77,7 +77,9 @@ def report_list(request):
 @require_POST
 def report_subscription(request):
     """Switch the e-mail about new reports (of one region, or of all) on or off."""
-    region = Region.objects.filter(pk=request.POST.get("region") or None).first()
+    region_id = request.POST.get("region")
+    # An unknown region is an error, not the subscription to all regions.
+    region = get_object_or_404(Region, pk=region_id) if region_id else None
     subscription = ReportSubscription.objects.filter(user=request.user, region=region)
     if subscription.exists():
         subscription.delete()
