@@ -10,8 +10,10 @@ Everyone else gets 403, and anonymous visitors the login page.
 """
 
 import datetime
+import importlib
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -37,6 +39,16 @@ PERSONAS = (
     "datenschutz",
     "admin_user",
 )
+
+schedules_migration = importlib.import_module("controlling.migrations.0002_report_schedules")
+
+
+@pytest.fixture(autouse=True)
+def report_schedules(db):
+    """The beat schedules as the data migration deploys them (a transactional test run
+    earlier in the session empties every table, these rows included)."""
+    schedules_migration.create(apps, None)
+
 
 # Which object of the world each URL points at (None: no argument).
 TARGET = {
@@ -142,7 +154,6 @@ def world(region, leitung, settings, tmp_path):
         "job": make_done_job(region, tmp_path),
         "workshop": workshop,
         "item": item,
-        # Created by the data migration controlling 0002.
         "task": PeriodicTask.objects.filter(task__startswith="controlling.").first(),
     }
 
