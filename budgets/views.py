@@ -1,3 +1,6 @@
+import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -7,13 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Region
+from controlling.kpis import Period, compute_effectiveness
+from controlling.reports import effectiveness_rows, effectiveness_tables
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
 from core.models import AuditAction, Role
 
 from . import services
-from .dashboard import charts_for, drill_down, region_years
+from .dashboard import as_of_for, charts_for, drill_down, region_years
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -65,6 +70,29 @@ def _visible_regions(user, year: int | None = None):
     return Region.objects.filter(contracts__in=contracts).distinct().order_by("name")
 
 
+def _effectiveness(year: int, regions: list, today: datetime.date, previous_too: bool) -> dict:
+    """The effectiveness section: helps ended in the year (so far) and in the year before.
+
+    Numbers only, suppressed like the controlling report: controlling provides the
+    figures and their rows (the same serve the report), this page only places them.
+    """
+    as_of = as_of_for(year, today)
+    if as_of == datetime.date(year, 12, 31):
+        period = Period.of_year(year)
+    else:
+        period = Period(datetime.date(year, 1, 1), as_of)
+    previous = Period.of_year(year - 1)
+    now = compute_effectiveness(regions=regions, period=period)
+    before = compute_effectiveness(regions=regions, period=previous) if previous_too else None
+    return {
+        "period": period,
+        "previous": previous,
+        **effectiveness_rows([now, before]),
+        "tables": effectiveness_tables(now),
+        "threshold": settings.KIJUFAZ_SUPPRESSION_THRESHOLD,
+    }
+
+
 @roles_required(*VIEW_ROLES)
 def dashboard(request):
     user, today = request.user, timezone.localdate()
@@ -89,12 +117,16 @@ def dashboard(request):
     pending = Reallocation.objects.filter(
         contract__in=ServiceContract.objects.visible_to(user), status=ReallocationStatus.PROPOSED
     ).select_related("contract", "proposed_by")
+    # A provider lead sees last year's figures only of regions she had a contract in then;
+    # a comparison over fewer regions would mislead, so then it is left out.
+    previous_too = user.role in BUDGET_ROLES or len(previous) == len(current)
     context = {
         "year": year,
         "rows": rows,
         "regions": _visible_regions(user),
         "region_filter": region_filter or "",
         "drill": drill_down(year, [r.pk for r in regions], today),
+        "effect": _effectiveness(year, regions, today, previous_too),
         "pending": pending,
         "can_decide": user.role == Role.DEPARTMENT_HEAD,
         "previous_year": year - 1,

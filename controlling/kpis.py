@@ -9,7 +9,10 @@ Units:
 - shares are percentages (0–100) with one decimal place, like the budget
   dashboard's (`budgets.dashboard.ratio`); `None` when there is nothing to divide by;
 - hours are kept as minutes (exact integers; corrections carry the difference
-  and are summed in).
+  and are summed in);
+- rating changes are means of (end − start) on the 1–5 scale, one decimal place.
+
+docs/KPIS.md defines every figure as implemented here.
 
 Where a region comes from:
 - helps, people and families: the region of the family's address;
@@ -25,10 +28,22 @@ Where a region comes from:
 import datetime
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 from budgets.dashboard import SubBudgetFigures, families_reached_by_region, ratio, region_years
@@ -36,10 +51,13 @@ from budgets.models import ServiceContract, SubBudgetKind
 from budgets.selectors import flexible_spent_by, money, stationary_cost, stationary_rates
 from cases.models import (
     AMBULANT_SETTINGS,
+    ApprovalStatus,
     Help,
     HelpEndReason,
+    HelpPlanGoal,
     LegalBasis,
     Person,
+    RatingOccasion,
     Region,
     Setting,
 )
@@ -193,13 +211,103 @@ def _zero_by(choices) -> dict[str, int]:
     return dict.fromkeys(choices.values, 0)
 
 
+def suppress_count(n: int, threshold: int | None = None) -> int | None:
+    """A count of 1 to threshold − 1 is hidden (None); 0 reveals nobody and stays."""
+    threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD if threshold is None else threshold
+    return None if 0 < n < threshold else n
+
+
+def _mean(total: int, count: int) -> Decimal | None:
+    return _one_decimal(Decimal(total) / count) if count else None
+
+
+@dataclass
+class _Tally:
+    """Raw counts of one group (or of all): helps ended, and goals with an end rating."""
+
+    ended: int = 0
+    as_planned: int = 0
+    goals: int = 0
+    reached: int = 0
+    goals_own: int = 0
+    reached_own: int = 0
+    compared_professional: int = 0
+    change_professional: int = 0  # Σ (end − start) over the compared goals
+    compared_own: int = 0
+    change_own: int = 0
+
+    def add(self, other: "_Tally") -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    def shown(self, threshold: int) -> dict:
+        """The group as roles without case access see it: a count under the threshold,
+        and every value computed over fewer items than the threshold, is None."""
+
+        def over(count: int, value):
+            return value if count >= threshold else None
+
+        return {
+            "ended": suppress_count(self.ended, threshold),
+            "ended_as_planned_share": over(self.ended, ratio(self.as_planned, self.ended)),
+            "goals": suppress_count(self.goals, threshold),
+            "reached_share": over(self.goals, ratio(self.reached, self.goals)),
+            "reached_share_own": over(self.goals_own, ratio(self.reached_own, self.goals_own)),
+            "change_professional": over(
+                self.compared_professional,
+                _mean(self.change_professional, self.compared_professional),
+            ),
+            "change_own": over(self.compared_own, _mean(self.change_own, self.compared_own)),
+        }
+
+
+@dataclass
+class Effectiveness:
+    """Wirksamkeit of the helps ended in a period: end reasons and goal ratings.
+
+    The counted goals are the root goals (`HelpPlanGoal.lineage_root`: a goal
+    carried into a later plan version counts once, with the ratings of its first
+    version) of approved helps that ended in the period, and only those with an
+    END rating. "Reached" means rated 4 or 5: `goals_reached_share` on the
+    professional's rating, `goals_reached_share_own` on the young person's or
+    parents' own rating (over the goals whose end rating has one). A rating
+    change is the mean of (end − start) over the goals with both ratings, the
+    professional and the own rating apart.
+
+    The totals are exact. `overall`, `ended_by_reason_shown` and the breakdowns
+    (`by_legal_basis`, `by_setting`, `by_provider`: key → the dict of
+    `_Tally.shown`) are suppressed for roles without case access: a count under
+    KIJUFAZ_SUPPRESSION_THRESHOLD and every value computed over fewer helps or
+    goals than that are None.
+    """
+
+    ended_helps: int = 0
+    ended_by_reason: dict[str, int] = field(default_factory=lambda: _zero_by(HelpEndReason))
+    ended_as_planned_share: Decimal | None = None
+    goals_rated: int = 0  # goals with an end rating
+    goals_rated_own: int = 0  # … whose end rating includes the own rating
+    goals_compared_professional: int = 0  # goals with a start and an end rating
+    goals_compared_own: int = 0  # goals with an own rating at start and at end
+    goals_reached_share: Decimal | None = None
+    goals_reached_share_own: Decimal | None = None
+    rating_change_professional: Decimal | None = None
+    rating_change_own: Decimal | None = None
+    overall: dict = field(default_factory=lambda: _Tally().shown(0))
+    ended_by_reason_shown: dict[str, int | None] = field(
+        default_factory=lambda: _zero_by(HelpEndReason)
+    )
+    by_legal_basis: dict[str, dict] = field(default_factory=dict)
+    by_setting: dict[str, dict] = field(default_factory=dict)
+    by_provider: dict[str, dict] = field(default_factory=dict)
+
+
 @dataclass
 class KpiSet:
     """Every KPI of DOMAIN.md for `region_ids` in `period` (see the module docstring for units).
 
-    `goals_reached_share`, `rating_change_professional` and `rating_change_own` are
-    always None: no model records goal ratings (1–5, at start and end, by the
-    professional and by the family) yet. They will be computed once the ratings exist.
+    The effectiveness figures (goals reached, rating changes, their breakdowns by
+    legal basis, setting and provider) are in `effectiveness`; the properties
+    below give the headline ones by their KPI names.
     """
 
     period: Period
@@ -248,10 +356,24 @@ class KpiSet:
     minutes_by_month: dict[datetime.date, int] = field(default_factory=dict)
     case_unspecific_share: Decimal | None = None
     cross_case_share: Decimal | None = None
-    # Effectiveness: not recorded yet (see the class docstring).
-    goals_reached_share: Decimal | None = None
-    rating_change_professional: Decimal | None = None
-    rating_change_own: Decimal | None = None
+    # Effectiveness: end reasons and goal ratings of the helps ended in the period.
+    effectiveness: Effectiveness = field(default_factory=Effectiveness)
+
+    @property
+    def goals_reached_share(self) -> Decimal | None:
+        return self.effectiveness.goals_reached_share
+
+    @property
+    def goals_reached_share_own(self) -> Decimal | None:
+        return self.effectiveness.goals_reached_share_own
+
+    @property
+    def rating_change_professional(self) -> Decimal | None:
+        return self.effectiveness.rating_change_professional
+
+    @property
+    def rating_change_own(self) -> Decimal | None:
+        return self.effectiveness.rating_change_own
 
     @property
     def stationary_spent(self) -> Decimal:
@@ -313,14 +435,15 @@ def _add_helps(kpis: KpiSet, region_ids: list[int]) -> None:
     """Active, new and ended helps, end reasons and durations from ONE grouped query.
 
     New and ended helps are active in the period by definition, so one pass over
-    the active helps, grouped by legal basis, setting and end reason, gives all.
+    the active helps, grouped by legal basis, setting, provider and end reason,
+    gives all, and the ended ones feed the effectiveness figures.
     """
     start, end = kpis.period.start, kpis.period.end
     ended = Q(end__lte=end)
-    rows = (
+    rows = list(
         Help.objects.active_in(start, end)
         .filter(case__family__region__in=region_ids)
-        .values("legal_basis", "setting", "end_reason")
+        .values("legal_basis", "setting", "end_reason", provider_name=F("provider__name"))
         .annotate(
             active=Count("id"),
             new=Count("id", filter=Q(start__gte=start)),
@@ -350,6 +473,9 @@ def _add_helps(kpis: KpiSet, region_ids: list[int]) -> None:
     if kpis.ended_helps:
         kpis.help_duration_mean = _one_decimal(Decimal(total_days) / kpis.ended_helps)
         kpis.help_duration_median = _median_duration(region_ids, kpis.period, kpis.ended_helps)
+    kpis.effectiveness = _effectiveness(
+        [row for row in rows if row["ended"]], _goal_rows(region_ids, kpis.period)
+    )
 
 
 def _median_duration(region_ids: list[int], period: Period, count: int) -> Decimal:
@@ -363,6 +489,121 @@ def _median_duration(region_ids: list[int], period: Period, count: int) -> Decim
     )
     days = list(middle)
     return _one_decimal(Decimal(sum(days)) / len(days))
+
+
+# --- Effectiveness (Wirksamkeit) -----------------------------------------------------
+
+_GOAL_MEASURES = (
+    "goals",
+    "reached",
+    "goals_own",
+    "reached_own",
+    "compared_professional",
+    "change_professional",
+    "compared_own",
+    "change_own",
+)
+
+
+def compute_effectiveness(*, regions: Region | Iterable | None, period: Period) -> Effectiveness:
+    """Only the effectiveness figures, in TWO grouped queries (for pages showing no other KPI)."""
+    region_ids = [region.pk for region in _regions(regions)]
+    ended = (
+        Help.objects.approved()
+        .filter(case__family__region__in=region_ids, end__gte=period.start, end__lte=period.end)
+        .values("legal_basis", "setting", "end_reason", provider_name=F("provider__name"))
+        .annotate(ended=Count("id"))
+        .order_by()
+    )
+    return _effectiveness(list(ended), _goal_rows(region_ids, period))
+
+
+def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
+    """Root goals with an END rating of the approved helps ended in the period, grouped by
+    legal basis, setting and provider, with counts and sums of rating changes (ONE query).
+
+    Each goal is joined to its start and its end rating; a database constraint allows
+    at most one of each, so no goal is counted twice. Review ratings are not used.
+    """
+
+    def rating(occasion: str) -> FilteredRelation:
+        return FilteredRelation("ratings", condition=Q(ratings__occasion=occasion))
+
+    def change(rating_field: str) -> Sum:
+        difference = F(f"end_rating__{rating_field}") - F(f"start_rating__{rating_field}")
+        return Sum(difference, output_field=IntegerField())  # NULL (one missing) is skipped
+
+    both_own = Q(start_rating__own__isnull=False, end_rating__own__isnull=False)
+    rows = (
+        HelpPlanGoal.objects.filter(
+            origin__isnull=True,
+            plan__help__status=ApprovalStatus.APPROVED,
+            plan__help__end__gte=period.start,
+            plan__help__end__lte=period.end,
+            plan__help__case__family__region__in=region_ids,
+        )
+        .annotate(start_rating=rating(RatingOccasion.START), end_rating=rating(RatingOccasion.END))
+        .filter(end_rating__isnull=False)
+        .values(
+            legal_basis=F("plan__help__legal_basis"),
+            setting=F("plan__help__setting"),
+            provider_name=F("plan__help__provider__name"),
+        )
+        .annotate(
+            goals=Count("id"),
+            reached=Count("id", filter=Q(end_rating__professional__gte=4)),
+            goals_own=Count("end_rating__own"),
+            reached_own=Count("id", filter=Q(end_rating__own__gte=4)),
+            compared_professional=Count("start_rating__professional"),
+            change_professional=change("professional"),
+            compared_own=Count("id", filter=both_own),
+            change_own=change("own"),
+        )
+        .order_by()
+    )
+    return list(rows)
+
+
+def _effectiveness(ended_rows: list[dict], goal_rows: list[dict]) -> Effectiveness:
+    """Fold the grouped rows (a few dozen) into exact totals and suppressed breakdowns."""
+    threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD
+    total, reasons = _Tally(), _zero_by(HelpEndReason)
+    groups: dict[str, dict[str, _Tally]] = {"legal_basis": {}, "setting": {}, "provider_name": {}}
+
+    def count(row: dict, tally: _Tally) -> None:
+        total.add(tally)
+        for dimension, tallies in groups.items():
+            tallies.setdefault(row[dimension], _Tally()).add(tally)
+
+    for row in ended_rows:
+        reasons[row["end_reason"]] += row["ended"]
+        as_planned = row["ended"] if row["end_reason"] == HelpEndReason.AS_PLANNED else 0
+        count(row, _Tally(ended=row["ended"], as_planned=as_planned))
+    for row in goal_rows:
+        count(row, _Tally(**{measure: row[measure] or 0 for measure in _GOAL_MEASURES}))
+
+    def shown(dimension: str, order) -> dict[str, dict]:
+        tallies = groups[dimension]
+        return {key: tallies[key].shown(threshold) for key in order if key in tallies}
+
+    return Effectiveness(
+        ended_helps=total.ended,
+        ended_by_reason=reasons,
+        ended_as_planned_share=ratio(total.as_planned, total.ended),
+        goals_rated=total.goals,
+        goals_rated_own=total.goals_own,
+        goals_compared_professional=total.compared_professional,
+        goals_compared_own=total.compared_own,
+        goals_reached_share=ratio(total.reached, total.goals),
+        goals_reached_share_own=ratio(total.reached_own, total.goals_own),
+        rating_change_professional=_mean(total.change_professional, total.compared_professional),
+        rating_change_own=_mean(total.change_own, total.compared_own),
+        overall=total.shown(threshold),
+        ended_by_reason_shown={key: suppress_count(n, threshold) for key, n in reasons.items()},
+        by_legal_basis=shown("legal_basis", LegalBasis.values),
+        by_setting=shown("setting", Setting.values),
+        by_provider=shown("provider_name", sorted(groups["provider_name"])),
+    )
 
 
 # --- Reach -------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets.dashboard import charts_for, region_years
-from cases.models import HelpEndReason, LegalBasis, Region
+from cases.models import HelpEndReason, LegalBasis, Region, Setting
 from core.pdf import render_pdf
 from providers.models import HourKind
 
-from .kpis import MONTH, QUARTER, Period, kpi_comparison
+from .kpis import MONTH, QUARTER, Effectiveness, Period, kpi_comparison, suppress_count
 from .models import ActionItem, Workshop
 
 
@@ -48,10 +48,6 @@ def snapshot():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield
-
-
-def _suppress(value: int) -> int | None:
-    return None if value < settings.KIJUFAZ_SUPPRESSION_THRESHOLD and value != 0 else value
 
 
 def _hours(minutes: int) -> Decimal:
@@ -85,13 +81,69 @@ def kpi_rows(comparison: dict) -> list[dict]:
         row(_("Returns into the region"), "returns"),
         row(_("Help duration, mean (days)"), "help_duration_mean"),
         row(_("Help duration, median (days)"), "help_duration_median"),
-        row(_("Ended as planned"), "ended_as_planned_share", "%"),
         row(_("Share of case-unspecific hours"), "case_unspecific_share", "%"),
         row(_("Share of cross-case hours"), "cross_case_share", "%"),
-        row(_("Goals reached"), "goals_reached_share", "%"),
-        row(_("Rating change (professional)"), "rating_change_professional"),
-        row(_("Rating change (own rating)"), "rating_change_own"),
         row(_("Hours delivered"), "minutes_total", "h", fmt=_hours),
+    ]
+
+
+def effectiveness_rows(effects: list[Effectiveness | None]) -> dict:
+    """The effectiveness figures side by side, one value per period (None: not shown).
+
+    The values are the suppressed ones (`Effectiveness.overall`): the report and the
+    dashboard are read by roles without case access. The budget dashboard uses this too.
+    """
+    overall = [effect.overall if effect else {} for effect in effects]
+
+    def row(label, key, unit=""):
+        return {"label": label, "values": [shown.get(key) for shown in overall], "unit": unit}
+
+    return {
+        "figures": [
+            row(_("Goals reached (professional rating 4 or 5)"), "reached_share", "%"),
+            row(_("Goals reached (own rating 4 or 5)"), "reached_share_own", "%"),
+            row(_("Rating change, professional (mean of end − start)"), "change_professional"),
+            row(_("Rating change, own rating (mean of end − start)"), "change_own"),
+            row(_("Goals with an end rating"), "goals"),
+            row(_("Helps ended"), "ended"),
+            row(_("Ended as planned"), "ended_as_planned_share", "%"),
+        ],
+        "by_reason": [
+            {
+                "label": label,
+                "values": [
+                    effect.ended_by_reason_shown[key] if effect else None for effect in effects
+                ],
+                "unit": "",
+            }
+            for key, label in HelpEndReason.choices
+        ],
+    }
+
+
+def effectiveness_tables(effect: Effectiveness) -> list[dict]:
+    """The breakdowns by legal basis, setting and provider, already suppressed."""
+    return [
+        {
+            "title": _("By legal basis"),
+            "column": _("Legal basis"),
+            "rows": [
+                {"label": LegalBasis(key).label, **values}
+                for key, values in effect.by_legal_basis.items()
+            ],
+        },
+        {
+            "title": _("By setting"),
+            "column": _("Setting"),
+            "rows": [
+                {"label": Setting(key).label, **values} for key, values in effect.by_setting.items()
+            ],
+        },
+        {
+            "title": _("By provider"),
+            "column": _("Provider"),
+            "rows": [{"label": name, **values} for name, values in effect.by_provider.items()],
+        },
     ]
 
 
@@ -119,16 +171,16 @@ def build_context(*, region: Region | None, period: Period, today=None) -> dict:
         "by_basis": [
             {
                 "label": LegalBasis(key).label,
-                "active": _suppress(n),
-                "new": _suppress(current.new_by_legal_basis.get(key, 0)),
-                "ended": _suppress(current.ended_by_legal_basis.get(key, 0)),
+                "active": suppress_count(n),
+                "new": suppress_count(current.new_by_legal_basis.get(key, 0)),
+                "ended": suppress_count(current.ended_by_legal_basis.get(key, 0)),
             }
             for key, n in current.active_by_legal_basis.items()
         ],
-        "by_reason": [
-            {"label": HelpEndReason(key).label, "count": _suppress(n)}
-            for key, n in current.ended_by_reason.items()
-        ],
+        "effectiveness": effectiveness_rows(
+            [comparison[key].effectiveness for key in ("current", "previous", "same_last_year")]
+        ),
+        "effectiveness_tables": effectiveness_tables(current.effectiveness),
         "hours_by_kind": [
             {"label": HourKind(key).label, "hours": _hours(m)}
             for key, m in current.minutes_by_kind.items()

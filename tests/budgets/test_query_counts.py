@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 # Measured on PostgreSQL, the same at 1 and at 10 regions: session and user (2), regions (1),
 # this year's figures (10: contracts, plan lines, reallocations, flexible booked, stationary
 # booked, committed, families reached, monthly flexible, stationary and active helps), the
-# previous year (6), drill-down (3), pending reallocations (1), the region filter (1).
-DASHBOARD_QUERIES = 24
+# previous year (6), drill-down (3), pending reallocations (1), the region filter (1),
+# effectiveness (4: helps ended and rated goals, each for this year and the previous one).
+DASHBOARD_QUERIES = 28
 # Measured: session and user (2), regions (1), the year's figures without the monthly
 # series (7) and the audit entry of the export (1).
 EXPORT_QUERIES = 11

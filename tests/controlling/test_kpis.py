@@ -42,8 +42,9 @@ AMB, FLEX, DAY, STAT = Setting.AMBULANT, Setting.FLEXIBLE, Setting.DAY_CARE, Set
 Q3 = Period.of_quarter(2025, 3)
 BERLIN = ZoneInfo("Europe/Berlin")
 
-# The query count of one compute_kpis call, measured (it does not grow with regions or rows).
-MAX_QUERIES = 15
+# The query count of one compute_kpis call, measured (it does not grow with regions or rows):
+# 15, plus one grouped query for the goal ratings of the helps ended in the period.
+MAX_QUERIES = 16
 
 
 # --- The data set ------------------------------------------------------------------
@@ -406,10 +407,30 @@ def test_hours_by_kind_provider_and_month_with_shares(world, nord_q3):
     assert nord_q3.cross_case_share == Decimal("17.4")  # 75 / 430 = 17.44 %
 
 
-def test_goal_ratings_are_not_recorded_yet(nord_q3):
-    assert nord_q3.goals_reached_share is None
-    assert nord_q3.rating_change_professional is None
-    assert nord_q3.rating_change_own is None
+def rate_goals(help, *ratings):
+    """One first-version goal per (start professional, start own, end professional, end own)."""
+    plan = f.make_plan(help, goals=[f"Ziel {i}" for i in range(len(ratings))])
+    for goal, (start, start_own, end, end_own) in zip(
+        plan.goals.order_by("position"), ratings, strict=True
+    ):
+        goal.ratings.create(
+            occasion="start", rated_on=help.start, professional=start, own=start_own
+        )
+        goal.ratings.create(occasion="end", rated_on=help.end, professional=end, own=end_own)
+
+
+def test_goal_ratings_of_the_helps_ended_in_the_period(world):
+    rate_goals(world.h1, (2, 1, 4, 3), (3, None, 3, None))  # ended 15.08.
+    rate_goals(world.h6, (1, 2, 2, 4))  # ended 30.09.
+    rate_goals(world.h8, (1, 1, 5, 5))  # ended 30.06., before Q3: not counted
+
+    kpis = compute_kpis(regions=[world.nord], period=Q3)
+
+    # Three goals: professional end ratings 4, 3, 2; own end ratings 3 and 4 (one has none).
+    assert kpis.goals_reached_share == Decimal("33.3")  # 1 of 3 rated 4 or 5
+    assert kpis.goals_reached_share_own == Decimal("50.0")  # 1 of 2
+    assert kpis.rating_change_professional == Decimal("1.0")  # (+2 + 0 + 1) / 3
+    assert kpis.rating_change_own == Decimal("2.0")  # (+2 + 2) / 2
 
 
 # --- Regions and periods ---------------------------------------------------------------
