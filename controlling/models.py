@@ -228,7 +228,13 @@ class ReportSubscription(models.Model):
     class Meta:
         verbose_name = _("report subscription")
         verbose_name_plural = _("report subscriptions")
-        constraints = [models.UniqueConstraint(fields=["user", "region"], name="subscribed_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "region"], name="subscribed_once"),
+            # NULL (all regions) is distinct from NULL in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(region__isnull=True), name="subscribed_to_all_once"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} → {self.region or _('all regions')}"

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -138,13 +138,15 @@ def notify_subscribers(job: ReportJob) -> int:
     if not recipients:
         return 0
     link = f"{settings.KIJUFAZ_BASE_URL}{reverse('controlling:report_download', args=[job.pk])}"
-    send_mail(
+    # Blind copies: subscribers do not see each other's addresses.
+    EmailMessage(
         subject=_("Controlling report ready: %(report)s") % {"report": job},
-        message=_("The controlling report %(report)s is ready:\n%(link)s")
+        body=_("The controlling report %(report)s is ready:\n%(link)s")
         % {"report": job, "link": link},
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
+        to=[settings.DEFAULT_FROM_EMAIL],
+        bcc=recipients,
+    ).send()
     return len(recipients)
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_celery_beat.models import PeriodicTask
@@ -77,7 +78,9 @@ def report_list(request):
 @require_POST
 def report_subscription(request):
     """Switch the e-mail about new reports (of one region, or of all) on or off."""
-    region_id = request.POST.get("region")
+    region_id = request.POST.get("region", "")
+    if region_id and not region_id.isdigit():
+        raise Http404
     # An unknown region is an error, not the subscription to all regions.
     region = get_object_or_404(Region, pk=region_id) if region_id else None
     subscription = ReportSubscription.objects.filter(user=request.user, region=region)
@@ -129,7 +132,10 @@ def schedules(request):
         .order_by("name")
     )
     if request.method == "POST":
-        task = get_object_or_404(tasks, pk=request.POST.get("task"))
+        task_id = request.POST.get("task", "")
+        if not task_id.isdigit():
+            raise Http404
+        task = get_object_or_404(tasks, pk=task_id)
         task.enabled = request.POST.get("enabled") == "on"
         # As PeriodicTask.save() would: a disabled task forgets its last run, and beat takes
         # date_changed as the last run of a task without one; else re-enabling fires at once.
@@ -238,4 +244,7 @@ def action_item_done(request, pk: int):
             user=request.user, action=AuditAction.CHANGE, obj=item, changes={"fields": ["done_on"]}
         )
         messages.success(request, _("The action item is marked as done."))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect(item.workshop)

@@ -254,12 +254,6 @@ def test_marking_a_done_item_again_changes_nothing(client, leitung, history):
     assert not audit_of(item, AuditAction.CHANGE).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="action_item_done always redirects to the item's own workshop "
-    "(controlling/views.py action_item_done: redirect(item.workshop)); a carried item "
-    "marked done on the later workshop sends the user back to the earlier one",
-)
 def test_marking_a_carried_item_done_returns_to_the_workshop_the_user_was_on(
     client, leitung, history
 ):
