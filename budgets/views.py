@@ -1,6 +1,3 @@
-import datetime
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,15 +7,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Region
-from controlling.kpis import Period, compute_effectiveness
-from controlling.reports import effectiveness_rows, effectiveness_tables
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
 from core.models import AuditAction, Role
 
 from . import services
-from .dashboard import as_of_for, charts_for, drill_down, region_years
+from .dashboard import charts_for, drill_down, region_years
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -70,29 +65,6 @@ def _visible_regions(user, year: int | None = None):
     return Region.objects.filter(contracts__in=contracts).distinct().order_by("name")
 
 
-def _effectiveness(year: int, regions: list, today: datetime.date, previous_too: bool) -> dict:
-    """The effectiveness section: helps ended in the year (so far) and in the year before.
-
-    Numbers only, suppressed like the controlling report: controlling provides the
-    figures and their rows (the same serve the report), this page only places them.
-    """
-    as_of = as_of_for(year, today)
-    if as_of == datetime.date(year, 12, 31):
-        period = Period.of_year(year)
-    else:
-        period = Period(datetime.date(year, 1, 1), as_of)
-    previous = Period.of_year(year - 1)
-    now = compute_effectiveness(regions=regions, period=period)
-    before = compute_effectiveness(regions=regions, period=previous) if previous_too else None
-    return {
-        "period": period,
-        "previous": previous,
-        **effectiveness_rows([now, before]),
-        "tables": effectiveness_tables(now),
-        "threshold": settings.KIJUFAZ_SUPPRESSION_THRESHOLD,
-    }
-
-
 @roles_required(*VIEW_ROLES)
 def dashboard(request):
     user, today = request.user, timezone.localdate()
@@ -126,7 +98,10 @@ def dashboard(request):
         "regions": _visible_regions(user),
         "region_filter": region_filter or "",
         "drill": drill_down(year, [r.pk for r in regions], today),
-        "effect": _effectiveness(year, regions, today, previous_too),
+        # The effectiveness figures belong to controlling, which provides them to this
+        # page through a template tag (budgets does not import controlling).
+        "effect_regions": regions,
+        "effect_previous_too": previous_too,
         "pending": pending,
         "can_decide": user.role == Role.DEPARTMENT_HEAD,
         "previous_year": year - 1,
