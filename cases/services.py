@@ -352,7 +352,14 @@ def _own_goal_roots(help: Help, ratings) -> list:
             plan__help=help, pk__in=[r[0] for r in ratings]
         ).select_related("origin")
     }
-    return [(roots[goal_id], p, o) for goal_id, p, o in ratings if goal_id in roots]
+    kept, seen = [], set()
+    for goal_id, professional, own in ratings:
+        root = roots.get(goal_id)
+        # One rating per goal and occasion: a second row for the same goal is ignored.
+        if root is not None and root not in seen:
+            seen.add(root)
+            kept.append((root, professional, own))
+    return kept
 
 
 @transaction.atomic

@@ -373,12 +373,6 @@ def test_plan_cannot_continue_a_goal_of_another_help(owner_client, new_help, oth
     assert not other_helps_goal.ratings.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.end_help bulk-creates one END rating per submitted row; two rows whose "
-    "goals share a root (e.g. versions 1 and 2 of one goal, only in a hand-made POST) violate "
-    "one_start_and_end_rating_per_goal: IntegrityError, a 500 instead of a refusal",
-)
 def test_end_form_naming_one_goal_twice_is_not_a_server_error(
     owner_client, new_help, first_plan, reviewed_plan
 ):
