@@ -117,7 +117,6 @@ def reassign_case(*, case: Case, new_owner, by) -> None:
     log_action(user=by, action=AuditAction.CHANGE, obj=case, changes={"fields": ["owner"]})
 
 
-@transaction.atomic
 def needs_team_decision(help: Help) -> bool:
     """§ 36 (2): a help expected to last longer is chosen by several professionals."""
     if help.planned_end is None:
@@ -156,6 +155,11 @@ def record_team_consultation(
     reasons: str,
     by,
 ) -> TeamConsultation:
+    professional_roles = (Role.ASD, Role.ASD_LEAD, Role.PROVIDER_STAFF, Role.PROVIDER_LEAD)
+    if any(p.role not in professional_roles for p in participants):
+        raise ValidationError(
+            {"participants": _("Only professionals of the ASD and the providers take part.")}
+        )
     others = {p.pk for p in participants} - {case.owner_id}
     if len(others) < 2:
         raise ValidationError(
