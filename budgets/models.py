@@ -130,15 +130,32 @@ class PostingKind(models.TextChoices):
     CORRECTION = "correction", _("correction")
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError(f"{self.model._meta.label} is append-only")
+
+    def delete(self):
+        raise PermissionError(f"{self.model._meta.label} is append-only")
+
+
 class AppendOnly(models.Model):
-    """Ledger rows are written once; a mistake is corrected by a new row."""
+    """Ledger rows are written once; a mistake is corrected by a new row.
+
+    Only the fields in `decision_fields` (a decision recorded later) may be saved again.
+    """
+
+    decision_fields: frozenset[str] = frozenset()
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("update_fields"):
-            raise PermissionError(f"{self._meta.label} is append-only")
+        if self.pk is not None:
+            fields = kwargs.get("update_fields")
+            if not fields or not set(fields) <= self.decision_fields:
+                raise PermissionError(f"{self._meta.label} is append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -238,6 +255,10 @@ class Direction(models.TextChoices):
 
 class Reallocation(AppendOnly):
     """Umschichtung between the sub-budgets, proposed and approved by different people."""
+
+    decision_fields = frozenset(
+        {"status", "decided_by", "decided_at", "decision_comment", "override_reason"}
+    )
 
     contract = models.ForeignKey(
         ServiceContract,

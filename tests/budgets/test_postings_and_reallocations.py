@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import translation
 
@@ -270,8 +271,9 @@ def test_proposer_cannot_approve_her_own_reallocation(contract, leitung):
 def test_database_refuses_a_decision_by_the_proposer(contract, leitung):
     proposal = propose(contract, leitung)
 
+    # A plain QuerySet goes round the model's append-only guard, as raw SQL would.
     with pytest.raises(IntegrityError), transaction.atomic():
-        Reallocation.objects.filter(pk=proposal.pk).update(
+        QuerySet(Reallocation).filter(pk=proposal.pk).update(
             status=ReallocationStatus.APPROVED, decided_by=leitung
         )
 
@@ -517,3 +519,22 @@ def test_every_step_of_a_reallocation_is_audited(contract, controlling, leitung)
         {"amount": "300.00", "direction": "to_stationary"},
         {"status": "rejected"},
     ]
+
+
+def test_postings_cannot_be_rewritten_field_by_field_or_in_bulk(contract, controlling):
+    posting = services.book_posting(
+        contract=contract,
+        booked_on=contract.first_day,
+        amount=Decimal("10.00"),
+        category="personnel",
+        text="Gehälter",
+        by=controlling,
+    )
+
+    posting.amount = Decimal("99.00")
+    with pytest.raises(PermissionError):
+        posting.save(update_fields=["amount"])
+    with pytest.raises(PermissionError):
+        Posting.objects.filter(pk=posting.pk).update(amount=Decimal("1.00"))
+    with pytest.raises(PermissionError):
+        Posting.objects.filter(pk=posting.pk).delete()
