@@ -39,6 +39,12 @@ def _jobs():
     return ReportJob.objects.select_related("region", "requested_by")
 
 
+def _report_page(request) -> dict:
+    page = Paginator(_jobs(), 20).get_page(request.GET.get("page"))
+    # The table asks again every 2 s while a report on this page is not finished.
+    return {"page": page, "polling": any(not job.is_finished for job in page)}
+
+
 @roles_required(*READ_REPORT_ROLES)
 def report_list(request):
     can_request = request.user.role in REQUEST_ROLES
@@ -54,7 +60,7 @@ def report_list(request):
             )
             messages.success(request, _("The report %(job)s was requested.") % {"job": job})
             return redirect("controlling:report_list")
-    page = Paginator(_jobs(), 20).get_page(request.GET.get("page"))
+    report_page = _report_page(request)
     subscriptions = {s.region_id for s in ReportSubscription.objects.filter(user=request.user)}
     regions = [
         {"pk": r.pk, "name": r.name, "subscribed": r.pk in subscriptions}
@@ -65,7 +71,7 @@ def report_list(request):
         "controlling/report_list.html",
         {
             "form": form,
-            "page": page,
+            **report_page,
             "can_request": can_request,
             "regions": regions,
             "all_subscribed": None in subscriptions,
@@ -98,8 +104,7 @@ def report_subscription(request):
 @roles_required(*READ_REPORT_ROLES)
 def report_status(request):
     """The rows of the report table, polled by htmx while a report is not finished."""
-    page = Paginator(_jobs(), 20).get_page(request.GET.get("page"))
-    return render(request, "controlling/report_rows.html", {"page": page})
+    return render(request, "controlling/report_rows.html", _report_page(request))
 
 
 @roles_required(*READ_REPORT_ROLES)
