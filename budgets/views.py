@@ -10,6 +10,7 @@ from cases.models import Region
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
+from core.forms import add_service_errors
 from core.models import AuditAction, Role
 
 from . import services
@@ -31,14 +32,6 @@ from .models import (
 )
 
 VIEW_ROLES = (*BUDGET_ROLES, Role.PROVIDER_LEAD)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _year_param(request) -> int:
@@ -219,7 +212,7 @@ def posting_new(request, pk: int):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The posting was booked."))
             return redirect(contract)
@@ -245,7 +238,7 @@ def reallocation_new(request, pk: int):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("The reallocation was proposed; the department head decides on it.")
@@ -282,7 +275,7 @@ def reallocation_decide(request, pk: int):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your decision was saved."))
             return redirect("budgets:dashboard")
@@ -309,7 +302,7 @@ def reallocation_reverse(request, pk: int):
                 counter_of=original,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The counter-reallocation was proposed."))
             return redirect(original.contract)

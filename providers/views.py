@@ -15,6 +15,7 @@ from cases.models import Help, Person
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
+from core.forms import add_service_errors
 from core.models import PROVIDER_ROLES, AuditAction, Role, User
 from core.pdf import render_pdf
 from core.periods import iso_week, parse_month, parse_week
@@ -32,14 +33,6 @@ from .models import GroupOffer, HourEntry, HourKind, MonthApproval, month_start
 from .selectors import hours, hours_summary, loggable_helps, month_end, provider_overview
 
 OFFICE_ROLES = (Role.DEPARTMENT_HEAD, Role.CONTROLLER)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _month_param(request) -> datetime.date:
@@ -80,7 +73,7 @@ def hour_sheet(request):
                     recurring=data["recurring"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 if created:
                     messages.success(request, _("The entry was saved."))
@@ -138,7 +131,7 @@ def entry_edit(request, pk: int):
         try:
             services.update_entry(entry=entry, by=request.user, fields=data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The entry was changed."))
             return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(data['date'])}")
@@ -182,7 +175,7 @@ def entry_correct(request, pk: int):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The correction was recorded; the original stays."))
             return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(entry.date)}")
@@ -224,7 +217,7 @@ def group_split(request):
                 note=data["note"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("The session was split into %(n)s entries.") % {"n": len(entries)}
