@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from budgets.models import Posting
@@ -177,8 +178,8 @@ def test_archived_report_shows_region_period_and_figures(archived, media):
     assert "Q2 2026" in text
     assert "01.04.2026 – 30.06.2026" in text
     assert euro(FLEXIBLE_POSTING).replace("\xa0", " ") == "12.345,67 €"
-    assert "Flexible spent 12.345,67 €" in text
-    assert "Active helps 4" in text
+    assert f"{gettext('Flexible spent')} 12.345,67 €" in text
+    assert f"{gettext('Active helps')} 4" in text
 
 
 def test_archived_report_names_no_family_and_no_person(archived, media):

@@ -10,6 +10,7 @@ import datetime
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from controlling.models import ActionItem, ContractGoal, GoalReview, GoalStatus, Workshop
 from core.models import AuditAction, AuditEntry
@@ -133,7 +134,7 @@ def test_a_goal_reviewed_twice_in_one_workshop_is_refused_with_a_message(client,
     response = add(client, workshop, "goal", goal="ambulant", status="achieved")
 
     assert response.status_code == 400
-    message = "This goal has already been reviewed in this workshop."
+    message = gettext("This goal has already been reviewed in this workshop.")
     assert response.context["forms"]["goal"].errors["goal"] == [message]
     assert message in response.text
     assert workshop.goal_reviews.get().status == GoalStatus.PARTLY

@@ -244,11 +244,6 @@ def test_double_submit_with_the_same_key_saves_one_entry(staff_client):
     assert str(message) == gettext("This entry had already been saved.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="locale/de: the providers view messages ('This entry had already been saved.', "
-    "'The entry was saved.', …) have no German translation yet",
-)
 def test_already_saved_message_is_german(staff_client):
     data = entry_data()
     staff_client.post(URL, data, follow=True)
