@@ -152,7 +152,12 @@ def test_professional_logs_a_week_lead_approves_and_asd_sees_the_hours(
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     article = page.locator(f"article[aria-labelledby='help-{help.pk}']")
     # Say what the page showed if the help is missing (seen once under a loaded CI run).
-    assert article.count() == 1, (page.url, page.inner_text("main")[:1500])
+    assert article.count() == 1, (
+        page.url,
+        page.locator("article").evaluate_all("els => els.map(e => e.outerHTML.slice(0, 300))"),
+        page.inner_text("section[aria-labelledby='h-helps']")[:1500],
+        list(case.helps.values_list("pk", "status", "start", "end")),
+    )
     assert article.locator(".delivered-month").inner_text() == "1,50 h"  # 90 minutes
     assert_accessible(page)
     browser_errors.assert_none()
