@@ -157,7 +157,9 @@ LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["kijufaz.formats"]
 USE_I18N = True
-USE_THOUSAND_SEPARATOR = True
+# Grouping only where a template asks for it (|euro, |intcomma): ids in HTML attributes
+# and form values must stay plain digits ("2307", never "2.307").
+USE_THOUSAND_SEPARATOR = False
 TIME_ZONE = "Europe/Berlin"
 USE_TZ = True
 

@@ -1,6 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from cases.models import Help
+from tests import factories as f
+
 pytestmark = pytest.mark.django_db
 
 
@@ -33,3 +36,14 @@ def test_case_pages_render_for_owner(client, asd, case):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_ids_above_999_are_plain_digits_in_the_html(client, asd, case, provider):
+    # German number formatting once turned help 2307 into "help-2.307" in an element id.
+    help = f.make_help(case, provider)
+    Help.objects.filter(id=help.id).update(id=12345)
+    client.force_login(asd)
+
+    html = client.get(reverse("cases:case_detail", args=[case.pk])).text
+
+    assert 'aria-labelledby="help-12345"' in html
