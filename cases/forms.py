@@ -279,6 +279,12 @@ class ApprovalDecisionForm(forms.Form):
 
 class HelpPlanForm(forms.ModelForm):
     based_on_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    resources = forms.ModelMultipleChoiceField(
+        label=_("Resources of the social space involved"),
+        queryset=Resource.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = HelpPlan
@@ -301,6 +307,9 @@ class HelpPlanForm(forms.ModelForm):
     def __init__(self, *args, help: Help, **kwargs):
         self.help = help
         super().__init__(*args, **kwargs)
+        self.fields["resources"].queryset = Resource.objects.filter(
+            region_id=help.case.family.region_id
+        ).order_by("kind", "organisation")
         self.fields["next_review_due"].required = False
 
     def clean_meeting_date(self):

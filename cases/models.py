@@ -739,6 +739,9 @@ class HelpPlan(models.Model):
     young_person_present = models.BooleanField(_("young person took part"), default=False)
     parents_present = models.BooleanField(_("parents took part"), default=False)
     agreed_steps = models.TextField(_("agreed steps"))
+    resources = models.ManyToManyField(
+        "Resource", verbose_name=_("resources involved"), blank=True, related_name="plans"
+    )
     next_review_due = models.DateField(_("next review due"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -293,6 +293,7 @@ def save_help_plan(
     plan: HelpPlan,
     goals,
     by,
+    resources=None,
 ) -> HelpPlan:
     """Save a new version of the help plan.
 
@@ -317,6 +318,10 @@ def save_help_plan(
             plan.save()
     except IntegrityError as exc:
         raise PlanConflict from exc
+    if resources is not None:
+        # The plan names the resources it involves; the help carries the current set.
+        plan.resources.set(resources)
+        help.resources.set(resources)
     goals = [g if isinstance(g, GoalInput) else GoalInput(*g) for g in goals]
     roots = {
         goal.pk: goal.lineage_root.pk

@@ -520,7 +520,10 @@ def plan_new(request, pk: int):
         return redirect(help.case)
     _audit_read(request, help)
     current = help.plans.filter(is_current=True).prefetch_related("goals").first()
-    initial = {"based_on_version": current.version if current else 0}
+    initial = {
+        "based_on_version": current.version if current else 0,
+        "resources": list(help.resources.values_list("pk", flat=True)),
+    }
     goal_initial = []
     if current:
         initial.update(participants=current.participants, agreed_steps=current.agreed_steps)
@@ -539,6 +542,7 @@ def plan_new(request, pk: int):
                 plan=form.save(commit=False),
                 goals=goals.goals(),
                 by=request.user,
+                resources=form.cleaned_data["resources"],
             )
         except services.PlanConflict:
             conflict = True

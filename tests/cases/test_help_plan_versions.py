@@ -129,3 +129,38 @@ def test_plan_pdf_is_a_real_pdf_with_the_goals(client, asd, running_help):
     assert response.content.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Schulbesuch regelmäßig" in text
+
+
+def test_a_plan_version_names_the_resources_and_the_help_counts_for_them(client, asd, case):
+    from cases.models import Resource
+
+    help = case.helps.get()
+    kita = Resource.objects.create(
+        region=case.family.region, organisation="Kita Sonnenschein", kind="kindergarten"
+    )
+    client.force_login(asd)
+    current = help.plans.get(is_current=True)
+
+    response = client.post(
+        reverse("cases:plan_new", args=[help.pk]),
+        {
+            "based_on_version": current.version,
+            "meeting_date": f.today().isoformat(),
+            "participants": "Mutter, Kind",
+            "agreed_steps": "Kita-Besuch",
+            "next_review_due": "",
+            "resources": [kita.pk],
+            "goals-TOTAL_FORMS": "1",
+            "goals-INITIAL_FORMS": "0",
+            "goals-MIN_NUM_FORMS": "0",
+            "goals-MAX_NUM_FORMS": "20",
+            "goals-0-description": "Regelmäßiger Kita-Besuch",
+            "goals-0-status": "open",
+        },
+    )
+
+    assert response.status_code == 302
+    new = help.plans.get(is_current=True)
+    assert list(new.resources.all()) == [kita]
+    assert list(help.resources.all()) == [kita]
+    assert Resource.objects.with_active_help_count().get(pk=kita.pk).active_helps == 1
