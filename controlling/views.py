@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from cases.models import Region
 from core.access import roles_required
@@ -142,14 +142,30 @@ def schedules(request):
             raise Http404
         task = get_object_or_404(tasks, pk=task_id)
         task.enabled = request.POST.get("enabled") == "on"
+        fields = ["enabled", "last_run_at", "date_changed"]
+        if task.crontab_id and request.POST.get("hour") is not None:
+            day, hour = request.POST.get("day_of_month", ""), request.POST.get("hour", "")
+            if not (day.isdigit() and 1 <= int(day) <= 28 and hour.isdigit() and int(hour) < 24):
+                messages.error(request, _("Give a day from 1 to 28 and an hour from 0 to 23."))
+                return redirect("controlling:schedules")
+            crontab = task.crontab
+            task.crontab, __ = CrontabSchedule.objects.get_or_create(
+                minute=crontab.minute,
+                hour=str(int(hour)),
+                day_of_week=crontab.day_of_week,
+                day_of_month=str(int(day)),
+                month_of_year=crontab.month_of_year,
+                timezone=crontab.timezone,
+            )
+            fields.append("crontab")
         # As PeriodicTask.save() would: a disabled task forgets its last run, and beat takes
         # date_changed as the last run of a task without one; else re-enabling fires at once.
-        task.save(update_fields=["enabled", "last_run_at", "date_changed"])
+        task.save(update_fields=fields)
         log_action(
             user=request.user,
             action=AuditAction.CHANGE,
             obj=task,
-            changes={"enabled": task.enabled},
+            changes={"enabled": task.enabled, "fields": fields},
         )
         messages.success(request, _("The schedule was saved."))
         return redirect("controlling:schedules")

@@ -8,6 +8,7 @@ on commit; the others record what would be queued.
 
 import datetime
 import hashlib
+import importlib
 import io
 from decimal import Decimal
 
@@ -566,3 +567,57 @@ def test_a_garbage_period_is_refused_with_the_parse_message(client, leitung, reg
     assert escape(str(parse_error.value)) in response.text
     assert not ReportJob.objects.exists()
     assert not AuditEntry.objects.filter(object_type="controlling.reportjob").exists()
+
+
+def test_department_head_moves_the_quarterly_report_to_another_day_and_hour(client, leitung):
+    from django.apps import apps as django_apps
+    from django_celery_beat.models import PeriodicTask
+
+    schedules = importlib.import_module("controlling.migrations.0002_report_schedules")
+    schedules.create(django_apps, None)
+    task = PeriodicTask.objects.get(name__contains="quartal")
+    client.force_login(leitung)
+
+    response = client.post(
+        reverse("controlling:schedules"),
+        {"task": task.pk, "enabled": "on", "day_of_month": "5", "hour": "7"},
+    )
+
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.crontab.day_of_month, task.crontab.hour) == ("5", "7")
+    assert task.crontab.month_of_year == "1,4,7,10"
+
+
+def test_a_schedule_day_outside_1_to_28_is_refused(client, leitung):
+    from django.apps import apps as django_apps
+    from django_celery_beat.models import PeriodicTask
+
+    schedules = importlib.import_module("controlling.migrations.0002_report_schedules")
+    schedules.create(django_apps, None)
+    task = PeriodicTask.objects.get(name__contains="monatlich")
+    client.force_login(leitung)
+
+    response = client.post(
+        reverse("controlling:schedules"),
+        {"task": task.pk, "enabled": "on", "day_of_month": "31", "hour": "7"},
+        follow=True,
+    )
+
+    task.refresh_from_db()
+    assert task.crontab.day_of_month == "2"
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_report_figures_come_from_one_repeatable_read_snapshot():
+    from django.db import connection
+
+    from controlling.reports import snapshot
+
+    with snapshot(), connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "repeatable read"
+        cursor.execute("SHOW transaction_read_only")
+        assert cursor.fetchone()[0] == "on"
