@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateInput
+from core.forms import DateInput, GermanDecimalField
 
 from .models import Direction, PlanCategory
 
@@ -12,13 +12,12 @@ MAX_AMOUNT = 10_000_000
 
 class PostingForm(forms.Form):
     booked_on = forms.DateField(label=_("Booked for (date)"), widget=DateInput())
-    amount = forms.DecimalField(
+    amount = GermanDecimalField(
         label=_("Amount (€)"),
         max_digits=12,
         decimal_places=2,
         min_value=-MAX_AMOUNT,
         max_value=MAX_AMOUNT,
-        localize=True,
     )
     category = forms.ChoiceField(
         label=_("Category"),
@@ -42,13 +41,12 @@ class PostingForm(forms.Form):
 
 class ReallocationForm(forms.Form):
     direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
-    amount = forms.DecimalField(
+    amount = GermanDecimalField(
         label=_("Amount (€)"),
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=MAX_AMOUNT,
-        localize=True,
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateInput
+from core.forms import DateInput, GermanDecimalField
 from core.models import Role, User
 from providers.models import Provider
 
@@ -151,7 +151,10 @@ class HelpForm(forms.ModelForm):
             "planned_end": DateInput(),
             "resources": forms.CheckboxSelectMultiple,
         }
-        localized_fields = ["planned_hours_per_month", "daily_rate"]
+        field_classes = {
+            "planned_hours_per_month": GermanDecimalField,
+            "daily_rate": GermanDecimalField,
+        }
         help_texts = {
             "setting": _("Left empty, the setting follows from the legal basis where it is fixed."),
             "planned_hours_per_month": _("For ambulant and flexible help."),
@@ -250,12 +253,11 @@ class HelpEndForm(forms.Form):
 
 
 class HoursChangeForm(forms.Form):
-    proposed_hours_per_month = forms.DecimalField(
+    proposed_hours_per_month = GermanDecimalField(
         label=_("New approved hours per month"),
         min_value=0,
         max_value=400,
         decimal_places=2,
-        localize=True,
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
