@@ -121,9 +121,13 @@ except psycopg2.Error as exc:
 endef
 export PG_PROBE
 
+# Bandit over our own code, medium severity and up (as tests/core/test_security_scan.py).
+BANDIT_ARGS := -q -ll -r core cases providers budgets controlling kijufaz -x 'tests,*/migrations/*'
+
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit $(BANDIT_ARGS)
 	DATABASE_URL=$(SQLITE_TEST_DATABASE_URL) $(MANAGE) makemigrations --check --dry-run
 	@shown_url="$$(printf '%s' '$(TEST_DATABASE_URL)' | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#')"; \
 	if DATABASE_URL='$(TEST_DATABASE_URL)' $(PY) -c "$$PG_PROBE"; then \

@@ -97,7 +97,7 @@ from providers.models import (
 SEED = 2026
 MARKER_SLUG = "modellregion"
 APPROVED, REQUESTED = ApprovalStatus.APPROVED, ApprovalStatus.REQUESTED
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # nosec B105  # documented demo login, seeding is opt-in
 FAMILIES_PER_TEAM = {"nord": 70, "mitte": 50}
 ASD_OPEN_CASES = 15
 
@@ -1013,7 +1013,7 @@ class DemoScenario:
     """Builds the case data in memory, then writes it with one bulk_create per model."""
 
     def __init__(self, *, org: Organisation, users: dict, today: datetime.date):
-        self.rng = random.Random(SEED)  # noqa: S311  (demo data, not security)
+        self.rng = random.Random(SEED)  # noqa: S311  # nosec B311  # demo data, not security
         self.org = org
         self.users = users
         self.today = today
@@ -1672,7 +1672,7 @@ class DemoScenario:
     # own, so the case scenario drawn from self.rng stays exactly as it was.
 
     def _stream(self, topic: str) -> random.Random:
-        return random.Random(f"{SEED}-{topic}")  # noqa: S311  (demo data, not security)
+        return random.Random(f"{SEED}-{topic}")  # noqa: S311  # nosec B311  # demo data, not security
 
     def _moment(self, rng: random.Random, day: datetime.date) -> datetime.datetime:
         time = datetime.time(rng.randint(9, 15), rng.choice([0, 15, 30, 45]))
@@ -2240,7 +2240,7 @@ class Operations:
         self.workers: list[Worker] = []
 
     def _rng(self, topic: str) -> random.Random:
-        return random.Random(f"{SEED}-{topic}")  # noqa: S311  (demo data, not security)
+        return random.Random(f"{SEED}-{topic}")  # noqa: S311  # nosec B311  # demo data, not security
 
     def _at(self, day: datetime.date, minutes: int) -> datetime.datetime:
         moment = datetime.datetime.combine(day, _clock(minutes))
