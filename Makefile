@@ -182,7 +182,7 @@ audit: $(VENV_STAMP)
 # Static security scan of our own code (bandit is installed on demand).
 bandit: $(VENV_STAMP)
 	@$(VENV)/bin/bandit --version >/dev/null 2>&1 || $(PY) -m pip install --disable-pip-version-check -q bandit
-	$(VENV)/bin/bandit -q -r core cases providers kijufaz -x tests
+	$(VENV)/bin/bandit $(BANDIT_ARGS)
 
 # ---------------------------------------------------------------------------
 

@@ -906,7 +906,8 @@ def _wanted_user_fields(spec: DemoUser, org: Organisation) -> dict:
         "role": spec.role,
         "team_id": org.teams[spec.team].pk if spec.team else None,
         "provider_id": org.providers[spec.provider].pk if spec.provider else None,
-        "is_staff": spec.role == Role.ADMIN,
+        # The data-protection officer reads the audit log in the admin (and nothing else).
+        "is_staff": spec.role in (Role.ADMIN, Role.DATA_PROTECTION),
         "is_superuser": spec.role == Role.ADMIN,
         "is_active": True,
     }
