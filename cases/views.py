@@ -729,9 +729,10 @@ RESOURCE_COLUMNS = [
 
 def _filtered_resources(request):
     resources = Resource.objects.select_related("region").with_active_help_count()
-    region = request.GET.get("region", "")
+    # PostgreSQL refuses a NUL in a query string literal: drop it before it reaches the filter.
+    region = request.GET.get("region", "").replace("\x00", "")
     kind = request.GET.get("kind", "")
-    text = request.GET.get("q", "").strip()[:100]
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if region:
         resources = resources.filter(region__slug=region)
     if kind in ResourceKind.values:

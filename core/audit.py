@@ -31,10 +31,22 @@ def log_action(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        changes=changes or {},
+        changes=_storable(changes or {}),
         ip_address=_client_ip(request),
         path=request.path[:300] if request is not None else "",
     )
+
+
+def _storable(value):
+    """PostgreSQL's jsonb refuses \\u0000: a NUL typed into a query string is kept as U+FFFD
+    instead of turning the audit entry (and the page that writes it) into a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def changed_fields(form) -> list[str]:
