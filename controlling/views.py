@@ -233,6 +233,9 @@ def workshop_detail(request, pk: int):
             log_action(user=request.user, action=AuditAction.CREATE, obj=item)
         messages.success(request, _("Saved."))
         return redirect(workshop)
+    if request.method == "POST" and bound not in forms:
+        messages.error(request, _("Please use one of the forms on this page."))
+        bound = bound or "unknown"
     carried = (
         ActionItem.objects.open()
         .filter(workshop__region=workshop.region, workshop__date__lt=workshop.date)

@@ -409,11 +409,6 @@ def test_a_period_parameter_not_understood_is_said_so(request, client, persona, 
     assert "warning" in levels
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="controlling.views.workshop_detail: a POST whose 'form' field names no sub-form "
-    "binds no form and re-renders the page with 200 and no message",
-)
 def test_workshop_post_without_a_form_name_says_so(client, controlling, region):
     workshop = Workshop.objects.create(
         region=region,
