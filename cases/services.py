@@ -424,7 +424,16 @@ def _read_csv(file) -> list[dict]:
         raise ImportErrors([_("The file is not UTF-8 encoded text.")]) from None
     if "\x00" in text:
         raise ImportErrors([_("The file contains binary data; please upload a CSV file.")])
-    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
+    try:
+        return _csv_rows(reader)
+    except csv.Error as error:
+        raise ImportErrors(
+            [_("The file is not readable as CSV (%(problem)s).") % {"problem": error}]
+        ) from error
+
+
+def _csv_rows(reader) -> list[dict]:
     if not reader.fieldnames or "organisation" not in reader.fieldnames:
         raise ImportErrors(
             [

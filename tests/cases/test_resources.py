@@ -443,3 +443,18 @@ def test_edit_is_audited_with_the_changed_field_names_only(client, asd, jugendtr
     entry = AuditEntry.objects.get(object_type="cases.resource", object_id=str(jugendtreff.pk))
     assert (entry.user, entry.action) == (asd, AuditAction.CHANGE)
     assert entry.changes == {"fields": ["phone"]}  # names, never values
+
+
+def test_a_csv_file_with_a_stray_carriage_return_is_refused_with_a_message(asd):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services as case_services
+
+    broken = SimpleUploadedFile(
+        "ressourcen.csv", b"region;organisation;kind\nmodellregion;Kita\rSonne;kindergarten\n"
+    )
+
+    with pytest.raises(case_services.ImportErrors) as failure:
+        case_services.import_resources(file=broken, by=asd)
+
+    assert failure.value.lines
