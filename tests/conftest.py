@@ -2,12 +2,19 @@ import datetime
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from core.models import Role
 from providers.models import ProviderKind
 from tests import factories as f
 
 ON_SQLITE = os.environ.get("KIJUFAZ_TEST_DB") == "sqlite"
+
+# Generated inputs are the same on every run (CI must not turn red by chance); set
+# HYPOTHESIS_PROFILE=explore locally to let hypothesis search new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):
