@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from core import charts
+from core.periods import month_end
 
 from .models import ServiceContract, SubBudgetKind
 from .selectors import (
@@ -30,8 +31,7 @@ MONTHS = range(1, 13)
 
 def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     first = datetime.date(year, month, 1)
-    nxt = datetime.date(year + (month == 12), month % 12 + 1, 1)
-    return first, nxt - datetime.timedelta(days=1)
+    return first, month_end(first)
 
 
 def as_of_for(year: int, today: datetime.date) -> datetime.date:

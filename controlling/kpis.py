@@ -62,6 +62,7 @@ from cases.models import (
     Setting,
 )
 from core.db import DaysBetween
+from core.periods import month_end
 from providers.models import Consortium, GroupSession, HourEntry, HourKind
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -74,8 +75,7 @@ PERIOD_KINDS = (MONTH, QUARTER, YEAR, RANGE)
 
 
 def _month_end(year: int, month: int) -> datetime.date:
-    following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    return following - ONE_DAY
+    return month_end(datetime.date(year, month, 1))
 
 
 def _one_year_earlier(day: datetime.date) -> datetime.date:

@@ -1,6 +1,12 @@
 """Parsing the periods people put in URLs (weeks, months) without ever failing."""
 
+import calendar
 import datetime
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of the month `day` is in."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def parse_month(value: str | None, default: datetime.date) -> tuple[datetime.date, bool]:

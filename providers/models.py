@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Role
+from core.periods import month_end
 
 
 class ProviderKind(models.TextChoices):
@@ -99,9 +100,7 @@ class HourEntryQuerySet(models.QuerySet):
         return self.none()
 
     def in_month(self, month: datetime.date):
-        start = month_start(month)
-        next_month = (start + datetime.timedelta(days=32)).replace(day=1)
-        return self.filter(date__gte=start, date__lt=next_month)
+        return self.between(month_start(month), month_end(month))
 
     def between(self, start: datetime.date, end: datetime.date):
         return self.filter(date__gte=start, date__lte=end)

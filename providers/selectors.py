@@ -8,17 +8,12 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from cases.models import AMBULANT_SETTINGS, Help
+from core.periods import month_end
 
 from .models import HourEntry, HourKind, MonthApproval, month_start
 
 PLAN_TOLERANCE = Decimal("0.20")
 QUIET_DAYS = 14
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return (month_start(day) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(
-        days=1
-    )
 
 
 def hours(minutes: int | None) -> Decimal:

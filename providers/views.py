@@ -18,7 +18,7 @@ from core.exports import csv_response, xlsx_response
 from core.forms import add_service_errors
 from core.models import PROVIDER_ROLES, AuditAction, Role, User
 from core.pdf import render_pdf
-from core.periods import iso_week, parse_month, parse_week
+from core.periods import iso_week, month_end, parse_month, parse_week
 
 from . import selectors, services
 from .forms import (
@@ -30,7 +30,7 @@ from .forms import (
     ReturnMonthForm,
 )
 from .models import GroupOffer, HourEntry, HourKind, MonthApproval, month_start
-from .selectors import hours, hours_summary, loggable_helps, month_end, provider_overview
+from .selectors import hours, hours_summary, loggable_helps, provider_overview
 
 OFFICE_ROLES = (Role.DEPARTMENT_HEAD, Role.CONTROLLER)
 
