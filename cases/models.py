@@ -366,6 +366,17 @@ class Case(models.Model):
     )
     closing_note = models.TextField(_("closing note"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # § 35 SGB I: cases of staff members or their relatives are seen only by the
+    # owner and the people named in CaseAccessGrant.
+    confidential = models.BooleanField(
+        _("restricted to named people (staff or relatives, § 35 SGB I)"), default=False
+    )
+    # Retention lifecycle (active → closed → restricted → anonymised; deletion removes
+    # the row). A legal hold stops the lifecycle until it is lifted.
+    restricted_at = models.DateTimeField(_("restricted (§ 84 SGB X) since"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -405,6 +416,112 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+    @property
+    def lifecycle(self) -> str:
+        if self.anonymised_at is not None:
+            return CaseLifecycle.ANONYMISED
+        if self.restricted_at is not None:
+            return CaseLifecycle.RESTRICTED
+        if self.status == CaseStatus.CLOSED:
+            return CaseLifecycle.CLOSED
+        return CaseLifecycle.ACTIVE
+
+
+class CaseLifecycle(models.TextChoices):
+    ACTIVE = "active", _("active")
+    CLOSED = "closed", _("closed")
+    RESTRICTED = "restricted", _("restricted (§ 84 SGB X)")
+    ANONYMISED = "anonymised", _("anonymised")
+
+
+class CaseAccessGrant(models.Model):
+    """A named person who may see a confidential case (§ 35 SGB I).
+
+    A grant with `valid_until` is a time-limited deputy access; without it the
+    person is named for as long as the grant exists. Grants are revoked by
+    setting `revoked_at`, never deleted, so the audit trail stays readable.
+    """
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="access_grants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="case_access_grants",
+    )
+    reason = models.TextField(_("reason"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("named access")
+        verbose_name_plural = _("named accesses")
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["user", "case"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="case_access_grant_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case} → {self.user}"
+
+
+class DeputyAssignment(models.Model):
+    """Explicit, time-limited deputy: `deputy` may act on `absent`'s cases."""
+
+    absent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("absent caseworker"),
+        on_delete=models.PROTECT,
+        related_name="deputies",
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deputy"),
+        on_delete=models.PROTECT,
+        related_name="deputy_for",
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deputy assignment")
+        verbose_name_plural = _("deputy assignments")
+        ordering = ["-valid_from", "-id"]
+        indexes = [models.Index(fields=["deputy", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")),
+                name="deputy_assignment_ends_after_start",
+            ),
+            models.CheckConstraint(condition=~Q(absent=F("deputy")), name="deputy_is_someone_else"),
+        ]
+
+    def __str__(self):
+        return f"{self.deputy} ↔ {self.absent}"
 
 
 class HelpPlanQuerySet(models.QuerySet):
@@ -868,6 +985,8 @@ class CaseNote(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=NoteKind, default=NoteKind.NOTE)
     text = models.TextField(_("text"))
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+    # § 65 SGB VIII: readable only by the author and whom the author names.
+    entrusted = models.BooleanField(_("entrusted in confidence (§ 65 SGB VIII)"), default=False)
 
     class Meta:
         verbose_name = _("journal entry")
@@ -877,6 +996,38 @@ class CaseNote(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
+
+
+class EntrustedNoteGrant(models.Model):
+    """Someone the author of an entrusted entry lets read it, with the reason."""
+
+    note = models.ForeignKey(
+        CaseNote, verbose_name=_("journal entry"), on_delete=models.CASCADE, related_name="grants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="entrusted_note_grants",
+    )
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reader of an entrusted entry")
+        verbose_name_plural = _("readers of entrusted entries")
+        constraints = [
+            models.UniqueConstraint(fields=["note", "user"], name="one_grant_per_note_and_user")
+        ]
+
+    def __str__(self):
+        return f"{self.note_id} → {self.user}"
 
 
 class RiskAssessmentQuerySet(models.QuerySet):

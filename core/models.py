@@ -116,6 +116,10 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     path = models.CharField(_("path"), max_length=300, blank=True)
+    # Tamper evidence: each entry carries the hash of its predecessor and its own
+    # hash over its content and that predecessor hash (see core.audit).
+    prev_hash = models.CharField(_("hash of the previous entry"), max_length=64, blank=True)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -139,3 +143,26 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only")
+
+
+class Draft(models.Model):
+    """Text typed into a long form, kept server-side so a timeout loses nothing.
+
+    `key` names the form (its path); the draft is removed once that form was
+    saved successfully.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("form"), max_length=300)
+    data = models.JSONField(_("content"), default=dict)
+    updated_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_draft_per_form")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.key}"
