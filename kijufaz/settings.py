@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "providers",
     "budgets",
     "controlling",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("budgets/", include("budgets.urls")),
     path("controlling/", include("controlling.urls")),
+    path("privacy/", include("privacy.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -18,6 +18,7 @@ from tests.budgets import test_permissions as budgets_permissions
 from tests.cases import test_permissions as cases_permissions
 from tests.cases import test_resources as resources_permissions
 from tests.controlling import test_permissions as controlling_permissions
+from tests.privacy import test_permissions as privacy_permissions
 from tests.providers import test_permissions as providers_permissions
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,7 @@ TABLES = {
     "tests/controlling/test_permissions.py": _app_table(
         "controlling", controlling_permissions.MATRIX
     ),
+    "tests/privacy/test_permissions.py": _app_table("privacy", privacy_permissions.MATRIX),
     "tests/core/test_url_coverage.py (project)": {name for name, __ in PROJECT_MATRIX},
 }
 
