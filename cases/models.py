@@ -970,6 +970,26 @@ class GoalRating(models.Model):
         return f"{self.get_occasion_display()}: {self.professional}/{self.own or '–'}"
 
 
+class CaseNoteQuerySet(models.QuerySet):
+    def not_entrusted(self):
+        """Entries that may leave the journal: never a § 65 SGB VIII entrusted one."""
+        return self.filter(entrusted=False)
+
+    def visible_to(self, user):
+        """Journal entries `user` may read: entrusted ones only for the author and named readers."""
+        if not user.is_authenticated or user.role not in (Role.ASD, Role.ASD_LEAD):
+            return self.none()
+        return self.filter(case__in=Case.objects.visible_to(user)).readable_by(user)
+
+    def readable_by(self, user):
+        """Hides entrusted entries except from their author and the readers they named."""
+        return self.filter(
+            Q(entrusted=False)
+            | Q(author_id=user.pk)
+            | Exists(EntrustedNoteGrant.objects.filter(note=OuterRef("pk"), user_id=user.pk))
+        )
+
+
 class CaseNote(models.Model):
     """A journal entry of the case file. Entries are never edited, only added."""
 
@@ -987,6 +1007,8 @@ class CaseNote(models.Model):
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
     # § 65 SGB VIII: readable only by the author and whom the author names.
     entrusted = models.BooleanField(_("entrusted in confidence (§ 65 SGB VIII)"), default=False)
+
+    objects = CaseNoteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("journal entry")
