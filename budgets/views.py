@@ -12,6 +12,7 @@ from core.audit import log_action
 from core.exports import csv_response, xlsx_response
 from core.forms import add_service_errors
 from core.models import AuditAction, Role
+from core.reauth import sensitive_action
 
 from . import services
 from .dashboard import charts_for, drill_down, region_years
@@ -262,6 +263,7 @@ def _get_reallocation(request, pk: int) -> Reallocation:
 
 
 @roles_required(Role.DEPARTMENT_HEAD)
+@sensitive_action
 def reallocation_decide(request, pk: int):
     reallocation = _get_reallocation(request, pk)
     form = DecisionForm(request.POST or None)

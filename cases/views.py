@@ -16,6 +16,7 @@ from core.audit import changed_fields, log_action
 from core.exports import csv_response, xlsx_response
 from core.models import ASD_ROLES, PROVIDER_ROLES, AuditAction, Role
 from core.pdf import render_pdf
+from core.reauth import sensitive_action
 
 from . import services
 from .access import (
@@ -121,6 +122,7 @@ def case_list(request):
 
 
 @roles_required(*CASE_ROLES)
+@sensitive_action
 def case_export(request, fmt: str):
     __, cases = _filtered_cases(request)
     header = [
@@ -583,6 +585,7 @@ def plan_detail(request, pk: int):
 
 
 @roles_required(*CASE_ROLES)
+@sensitive_action
 def plan_pdf(request, pk: int):
     plan = get_plan_for(request.user, pk)
     pdf = render_pdf(

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 class DateInput(forms.DateInput):
@@ -44,3 +45,15 @@ class GermanDecimalField(forms.DecimalField):
         if isinstance(value, str):
             value = parse_german_number(value)
         return super().to_python(value)
+
+
+class PasswordConfirmForm(forms.Form):
+    """The password once more, before an export or a far-reaching decision."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": _("Please enter your password.")},
+    )

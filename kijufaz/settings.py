@@ -254,6 +254,8 @@ KIJUFAZ_REVIEW_INTERVAL_MONTHS = env_int("KIJUFAZ_REVIEW_INTERVAL_MONTHS", 6)
 KIJUFAZ_TEAM_DECISION_MONTHS = env_int("KIJUFAZ_TEAM_DECISION_MONTHS", 6)
 KIJUFAZ_ALLOW_DEMO_SEED = env_bool("KIJUFAZ_ALLOW_DEMO_SEED", DEBUG)
 KIJUFAZ_BASE_URL = env_str("KIJUFAZ_BASE_URL", "http://127.0.0.1:8000")
+# Exports and far-reaching decisions ask for the password again after this many seconds.
+KIJUFAZ_REAUTH_MAX_AGE = env_int("KIJUFAZ_REAUTH_MAX_AGE", 900)
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases import views as cases_views
+from core import reauth
 from core import views as core_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/confirm-password/", reauth.confirm_password, name="confirm_password"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

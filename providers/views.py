@@ -19,6 +19,7 @@ from core.forms import add_service_errors
 from core.models import PROVIDER_ROLES, AuditAction, Role, User
 from core.pdf import render_pdf
 from core.periods import iso_week, month_end, parse_month, parse_week
+from core.reauth import sensitive_action
 
 from . import selectors, services
 from .forms import (
@@ -328,6 +329,7 @@ def _export_rows(entries):
 
 
 @roles_required(*PROVIDER_ROLES)
+@sensitive_action
 def export_month(request, fmt: str):
     month = _month_param(request)
     entries = (
@@ -362,6 +364,7 @@ def export_month(request, fmt: str):
 
 
 @roles_required(*PROVIDER_ROLES)
+@sensitive_action
 def proof_of_service(request, pk: int, year: int, month: int):
     """The monthly Leistungsnachweis of one help, as the provider sends it to the office."""
     help = get_object_or_404(

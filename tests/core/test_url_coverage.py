@@ -62,11 +62,14 @@ PROJECT_MATRIX = {
     ("set_language", "GET"):         REDIRECTED,
     ("set_language", "POST"):        REDIRECTED,
     ("healthz", "GET"):              EVERYONE,
+    # Re-authentication before sensitive actions; an empty form is shown again.
+    ("confirm_password", "GET"):     SIGNED_IN,
+    ("confirm_password", "POST"):    SIGNED_IN,
 }
 # fmt: on
 
 # Anonymous visitors of these pages are sent to the login page (not the admin login).
-LOGIN_REQUIRED = {"password_change", "password_change_done"}
+LOGIN_REQUIRED = {"password_change", "password_change_done", "confirm_password"}
 
 # The whole `admin` namespace is one rule; it is asserted on the index and on the
 # changelist of every registered model below.
