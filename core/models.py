@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,7 +101,8 @@ class AuditEntry(models.Model):
     `changes` holds the names of changed fields, not their values.
     """
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by core.audit before the hash is computed (auto_now_add would overwrite it on save).
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -120,6 +122,12 @@ class AuditEntry(models.Model):
     # hash over its content and that predecessor hash (see core.audit).
     prev_hash = models.CharField(_("hash of the previous entry"), max_length=64, blank=True)
     entry_hash = models.CharField(_("entry hash"), max_length=64, blank=True)
+    # The case and family the object belongs to (filled by core.audit from the object), so
+    # the data protection officer can ask "who touched this case / this person's family".
+    # Plain integers, not foreign keys: the log outlives deleted cases and sits below the
+    # cases app.
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True, db_index=True)
+    family_id = models.BigIntegerField(_("family"), null=True, blank=True, db_index=True)
 
     objects = AuditEntryQuerySet.as_manager()
 

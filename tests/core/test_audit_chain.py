@@ -1,0 +1,200 @@
+"""The audit log is tamper-evident (issue #6): each entry carries the hash of the one
+before it, and `manage.py verify_audit_log` reports the first broken link."""
+
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections
+
+from core.audit import entry_digest, log_action, verify_chain
+from core.models import AuditAction, AuditEntry
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def write_entries(user, count: int) -> list[AuditEntry]:
+    return [
+        log_action(
+            user=user,
+            action=AuditAction.VIEW,
+            object_type="cases.case",
+            object_id=n,
+            changes={"filters": {"q": f"Suche {n}", "page": "1"}, "shown": [n, n + 1]},
+        )
+        for n in range(count)
+    ]
+
+
+def run_as_table_owner(sql: str, params=()) -> None:
+    """What an attacker with database access could do: switch the append-only trigger
+    off for this transaction and change history behind the application's back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params)
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+@pytest.fixture
+def entries(asd):
+    return write_entries(asd, 5)
+
+
+def test_each_entry_links_to_the_hash_of_the_one_before(entries):
+    stored = list(AuditEntry.objects.order_by("id"))
+
+    assert stored[0].prev_hash == ""
+    for before, after in zip(stored, stored[1:], strict=False):
+        assert after.prev_hash == before.entry_hash
+    assert all(entry.entry_hash == entry_digest(entry) for entry in stored)
+
+
+def test_an_untouched_log_verifies(entries):
+    report = verify_chain()
+
+    assert report.ok
+    assert report.checked == 5
+
+
+def test_the_command_reports_ok_with_the_count(entries, capsys):
+    call_command("verify_audit_log")
+
+    assert "OK: 5 audit entries" in capsys.readouterr().out
+
+
+def test_the_chain_survives_what_the_database_gives_back(asd):
+    """Values the database normalises (IPv6 addresses, JSON key order, unicode, a NUL)
+    still hash the same when read back."""
+    request = type("Request", (), {"META": {"REMOTE_ADDR": "2001:DB8:0:0::1"}, "path": "/ä"})
+    log_action(
+        user=asd,
+        action=AuditAction.LIST,
+        changes={"zeta": 1, "alpha": [1.5, None, True], "größe": "x\x00y", "b": {"y": 1, "x": 2}},
+        request=request,
+    )
+    log_action(user=None, action=AuditAction.LOGIN_FAILED, changes={"username": "nobody"})
+
+    assert verify_chain().ok
+
+
+@pytest.mark.postgres
+def test_an_edited_row_is_found(entries):
+    tampered = entries[2]
+    run_as_table_owner("UPDATE core_auditentry SET action = 'list' WHERE id = %s", [tampered.pk])
+
+    report = verify_chain()
+
+    assert not report.ok
+    assert report.first_break.entry_id == tampered.pk
+    assert "content does not match its hash" in report.first_break.reason
+    assert report.checked == 2
+
+
+@pytest.mark.postgres
+def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(entries):
+    tampered = AuditEntry.objects.get(pk=entries[1].pk)
+    tampered.changes = {"shown": []}
+    run_as_table_owner(
+        "UPDATE core_auditentry SET changes = '{\"shown\": []}', entry_hash = %s WHERE id = %s",
+        [entry_digest(tampered), tampered.pk],
+    )
+
+    report = verify_chain()
+
+    assert report.first_break.entry_id == entries[2].pk
+    assert f"the entry before it (#{tampered.pk})" in report.first_break.reason
+
+
+@pytest.mark.postgres
+def test_a_row_deleted_in_the_middle_is_found(entries):
+    run_as_table_owner("DELETE FROM core_auditentry WHERE id = %s", [entries[2].pk])
+
+    report = verify_chain()
+
+    assert report.first_break.entry_id == entries[3].pk
+    assert "link does not match" in report.first_break.reason
+
+
+@pytest.mark.postgres
+def test_removing_the_first_rows_is_found(entries):
+    run_as_table_owner("DELETE FROM core_auditentry WHERE id <= %s", [entries[1].pk])
+
+    report = verify_chain()
+
+    assert report.first_break.entry_id == entries[2].pk
+    assert "first entry of the log" in report.first_break.reason
+
+
+@pytest.mark.postgres
+def test_the_command_names_the_first_broken_entry_and_fails(entries):
+    for tampered in (entries[1], entries[3]):
+        run_as_table_owner(
+            "UPDATE core_auditentry SET username = 'someone' WHERE id = %s", [tampered.pk]
+        )
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit_log")
+
+    assert failure.value.returncode == 1
+    message = str(failure.value)
+    assert f"entry #{entries[1].pk} ({entries[1].at.isoformat()})" in message
+    assert f"#{entries[3].pk}" not in message
+
+
+def test_entries_carry_the_case_and_family_they_concern(asd, case):
+    help = case.helps.get()
+    plan = help.plans.get()
+    person = case.family.members.get()
+
+    for obj in (case, case.family, person, help, plan, case.notes.get()):
+        log_action(user=asd, action=AuditAction.VIEW, obj=obj)
+
+    stored = AuditEntry.objects.order_by("id")
+    assert [(e.object_type, e.case_id, e.family_id) for e in stored] == [
+        ("cases.case", case.pk, case.family_id),
+        ("cases.family", None, case.family_id),
+        ("cases.person", None, case.family_id),
+        ("cases.help", case.pk, None),
+        ("cases.helpplan", case.pk, None),
+        ("cases.casenote", case.pk, None),
+    ]
+
+
+# --- Parallel writers -----------------------------------------------------------------
+
+WRITERS = 8
+ENTRIES_EACH = 25
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_form_one_unbroken_chain():
+    user = f.make_user("parallel")
+    start = threading.Barrier(WRITERS)
+    errors = []
+
+    def writer():
+        try:
+            start.wait()
+            write_entries(user, ENTRIES_EACH)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer) for __ in range(WRITERS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+
+    assert errors == []
+    report = verify_chain()
+    assert report.ok, report.first_break
+    assert report.checked == WRITERS * ENTRIES_EACH
+    print(f"{report.checked / seconds:.0f} audit writes/s with {WRITERS} parallel writers")
