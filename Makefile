@@ -84,8 +84,9 @@ $(NODE_STAMP): package.json package-lock.json
 # ---------------------------------------------------------------------------
 
 # DATABASE_URL and CELERY_BROKER_URL are removed from the environment on
-# purpose: `make run` always uses the embedded defaults.
-RUN_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL
+# purpose: `make run` always uses the embedded defaults. The demo accounts sign in
+# without a second factor (production requires one: KIJUFAZ_REQUIRE_2FA).
+RUN_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL KIJUFAZ_REQUIRE_2FA=false
 
 run: install
 	$(RUN_ENV) $(MANAGE) migrate --noinput

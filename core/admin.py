@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, User
+from .audit import log_action
+from .models import AuditAction, AuditEntry, User
+from .twofactor import reset_two_factor
 
 
 @admin.register(User)
@@ -13,6 +15,24 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (_("Role in the office"), {"fields": ["role", "team", "provider"]}),
     ]
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Reset two-factor sign-in (lost phone)"))
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            removed = reset_two_factor(user)
+            log_action(
+                user=request.user,
+                action=AuditAction.DELETE,
+                obj=user,
+                changes={"two_factor": "reset", "devices": removed},
+                request=request,
+            )
+        self.message_user(
+            request,
+            _("Two-factor sign-in was reset; the users set it up again at their next sign-in."),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditEntry)

@@ -57,3 +57,16 @@ class PasswordConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
         error_messages={"required": _("Please enter your password.")},
     )
+
+
+class OTPTokenForm(forms.Form):
+    """The six-digit code from the authenticator app, or one backup code."""
+
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        error_messages={"required": _("Please enter the code.")},
+    )

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "cases",
     "providers",
@@ -88,11 +91,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages middleware: it tells the user why they were signed out.
+    "core.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.NoStoreForPersonalDataMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
+    "core.twofactor.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -111,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.sessions.session_context",
             ],
         },
     },
@@ -214,8 +223,16 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
-# Sessions: short-lived, never Django's two weeks.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions: short-lived, never Django's two weeks (core.sessions enforces both limits).
+# Idle timeout: no activity for this long signs the user out; the warning comes
+# KIJUFAZ_IDLE_WARNING seconds before. The absolute lifetime counts from signing in
+# and is not extended by activity.
+KIJUFAZ_IDLE_TIMEOUT = env_int("KIJUFAZ_IDLE_TIMEOUT", 30 * 60)
+KIJUFAZ_IDLE_WARNING = env_int("KIJUFAZ_IDLE_WARNING", 120)
+KIJUFAZ_SESSION_MAX_AGE = env_int("KIJUFAZ_SESSION_MAX_AGE", 10 * 3600)
+SESSION_COOKIE_AGE = KIJUFAZ_SESSION_MAX_AGE
+# Largest draft (core.drafts) accepted, in bytes of JSON.
+KIJUFAZ_DRAFT_MAX_BYTES = env_int("KIJUFAZ_DRAFT_MAX_BYTES", 256 * 1024)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -256,6 +273,9 @@ KIJUFAZ_ALLOW_DEMO_SEED = env_bool("KIJUFAZ_ALLOW_DEMO_SEED", DEBUG)
 KIJUFAZ_BASE_URL = env_str("KIJUFAZ_BASE_URL", "http://127.0.0.1:8000")
 # Exports and far-reaching decisions ask for the password again after this many seconds.
 KIJUFAZ_REAUTH_MAX_AGE = env_int("KIJUFAZ_REAUTH_MAX_AGE", 900)
+# Two-factor sign-in (core.twofactor): on in production; the demo and the tests turn it off.
+KIJUFAZ_REQUIRE_2FA = env_bool("KIJUFAZ_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "KiJuFaZ"
 
 LOGGING = {
     "version": 1,

@@ -65,11 +65,27 @@ PROJECT_MATRIX = {
     # Re-authentication before sensitive actions; an empty form is shown again.
     ("confirm_password", "GET"):     SIGNED_IN,
     ("confirm_password", "POST"):    SIGNED_IN,
+    # Two-factor sign-in (off in the suite: the personas have no authenticator yet).
+    ("two_factor", "GET"):           SIGNED_IN,
+    # Renewing backup codes without an authenticator sends to the enrolment.
+    ("two_factor", "POST"):          REDIRECTED,
+    ("two_factor_setup", "GET"):     SIGNED_IN,
+    ("two_factor_setup", "POST"):    SIGNED_IN,
+    # Without an authenticator there is nothing to verify: on to the enrolment.
+    ("two_factor_verify", "GET"):    REDIRECTED,
+    ("two_factor_verify", "POST"):   REDIRECTED,
 }
 # fmt: on
 
 # Anonymous visitors of these pages are sent to the login page (not the admin login).
-LOGIN_REQUIRED = {"password_change", "password_change_done", "confirm_password"}
+LOGIN_REQUIRED = {
+    "password_change",
+    "password_change_done",
+    "confirm_password",
+    "two_factor",
+    "two_factor_setup",
+    "two_factor_verify",
+}
 
 # The whole `admin` namespace is one rule; it is asserted on the index and on the
 # changelist of every registered model below.
