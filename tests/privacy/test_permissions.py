@@ -28,22 +28,52 @@ PERSONAS = (
 )
 
 # Which object of the world each URL points at (None: no argument).
-TARGET = {}
+TARGET = {
+    "audit_log": None,
+    "audit_export_csv": None,
+    "audit_export_xlsx": None,
+    "audit_verify": None,
+    "access_request": None,
+    "access_request_preview": "person",
+    "access_request_json": "person",
+    "access_request_pdf": "person",
+}
 
 # What a POST sends: an invalid form where there is one (nothing can be saved), else
 # the smallest valid body.
-BODY = {}
+BODY = {
+    "audit_verify": lambda world: {},
+}
 
 # fmt: off
 # Columns in the order of PERSONAS:
 #                anon asd  coll other alead staff plead ostaf leit ctrl dsb  admin
-MATRIX = {}
+DSB_ONLY     = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 200, 403)
+AUDIT_405    = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 405, 403)
+AUDIT_POST   = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 302, 403)
+
+MATRIX = {
+    # The audit log viewer: the data protection officer alone; the chain check is POST
+    # only (the role check comes first, then 405 for GET).
+    ("audit_log", "GET"):               DSB_ONLY,
+    ("audit_export_csv", "GET"):        DSB_ONLY,
+    ("audit_export_xlsx", "GET"):       DSB_ONLY,
+    ("audit_verify", "GET"):            AUDIT_405,
+    ("audit_verify", "POST"):           AUDIT_POST,
+    # Access requests (Art. 15 GDPR): the data protection officer alone.
+    ("access_request", "GET"):          DSB_ONLY,
+    ("access_request_preview", "GET"):  DSB_ONLY,
+    ("access_request_json", "GET"):     DSB_ONLY,
+    ("access_request_pdf", "GET"):      DSB_ONLY,
+}
 # fmt: on
 
 
 @pytest.fixture
-def world(db):
-    return {}
+def world(case):
+    return {
+        "person": case.family.members.first(),
+    }
 
 
 def _url(name: str, world: dict) -> str:
