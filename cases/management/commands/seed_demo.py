@@ -2982,6 +2982,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed even where KIJUFAZ_ALLOW_DEMO_SEED is false.",
         )
+        parser.add_argument(
+            "--scale",
+            choices=["demo", "city"],
+            default="demo",
+            help="demo: the Siegen scenario; city: the big-city data set (PostgreSQL only).",
+        )
+        parser.add_argument(
+            "--fraction",
+            type=float,
+            default=1.0,
+            help="With --scale city: scale every count by this factor (e.g. 0.001).",
+        )
 
     def handle(self, *args, **options):
         if not settings.KIJUFAZ_ALLOW_DEMO_SEED and not options["force"]:
@@ -2989,6 +3001,9 @@ class Command(BaseCommand):
                 "Demo data is not allowed here (KIJUFAZ_ALLOW_DEMO_SEED is false). "
                 "Use --force only on a database that may receive invented case data."
             )
+        if options["scale"] == "city":
+            self._seed_city(options["fraction"])
+            return
         with transaction.atomic():
             present = Region.objects.filter(slug=MARKER_SLUG).exists()
             org = ensure_organisation()
@@ -3005,6 +3020,11 @@ class Command(BaseCommand):
         if repaired:
             self.stdout.write(f"Demo users repaired: {', '.join(repaired)}.")
         self._print_logins(users)
+
+    def _seed_city(self, fraction: float) -> None:
+        from cases.city_seed import seed_city  # noqa: PLC0415  # only needed for this scale
+
+        seed_city(fraction=fraction, write=self.stdout.write)
 
     def _print_logins(self, users: dict) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
