@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import reauth, signals  # noqa: F401  (login/logout receivers)
+        from . import reauth, sessions, signals  # noqa: F401  (login/logout/session receivers)

@@ -13,7 +13,10 @@ def audit_login(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
-        log_action(user=user, action=AuditAction.LOGOUT, request=request)
+        # core.sessions names why it signed the user out (idle timeout, lifetime).
+        reason = getattr(request, "kijufaz_logout_reason", "")
+        changes = {"reason": reason} if reason else None
+        log_action(user=user, action=AuditAction.LOGOUT, changes=changes, request=request)
 
 
 @receiver(user_login_failed)

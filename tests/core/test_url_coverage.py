@@ -49,6 +49,11 @@ SUPERUSER    = (302, 302, 302, 302, 302,  302,  302,  302,  302, 302, 302, 200)
 # The audit log: the admin site lets only staff in, and AuditEntryAdmin only the
 # data protection role, so the superuser admin is refused.
 AUDIT_LOG    = (302, 302, 302, 302, 302,  302,  302,  302,  302, 302, 302, 403)
+# JSON endpoints of the session warning and the drafts (core.sessions, core.drafts):
+# signed out they answer 401 (the script then reloads the page instead of following a
+# redirect to the login page); an empty or non-JSON body is a 400 for everybody.
+JSON_SIGNED_IN = (401, 200, 200, 200, 200,  200,  200,  200,  200, 200, 200, 200)
+JSON_NO_BODY   = (401, 400, 400, 400, 400,  400,  400,  400,  400, 400, 400, 400)
 
 PROJECT_MATRIX = {
     ("login", "GET"):                EVERYONE,
@@ -74,6 +79,16 @@ PROJECT_MATRIX = {
     # Without an authenticator there is nothing to verify: on to the enrolment.
     ("two_factor_verify", "GET"):    REDIRECTED,
     ("two_factor_verify", "POST"):   REDIRECTED,
+    # Seconds left of the session; a background poll that is no activity.
+    ("session_status", "GET"):       JSON_SIGNED_IN,
+    # "Stay signed in" (POST only).
+    ("session_keepalive", "GET"):    NOT_ALLOWED,
+    ("session_keepalive", "POST"):   JSON_SIGNED_IN,
+    # Each user reads and writes only their own drafts; a key (GET) or a JSON body is needed.
+    ("draft", "GET"):                JSON_NO_BODY,
+    ("draft", "POST"):               JSON_NO_BODY,
+    ("draft_discard", "GET"):        NOT_ALLOWED,
+    ("draft_discard", "POST"):       JSON_NO_BODY,
 }
 # fmt: on
 
