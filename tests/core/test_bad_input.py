@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -143,9 +144,20 @@ class _FormFields(HTMLParser):
 
 @pytest.fixture
 def world(
-    asd, fachkraft, traegerleitung, leitung, controlling, case, provider, region, other_region
+    asd,
+    asd_colleague,
+    fachkraft,
+    traegerleitung,
+    leitung,
+    controlling,
+    case,
+    provider,
+    region,
+    other_region,
 ):
     today = timezone.localdate()
+    # The verification page needs an account with an authenticator (a wrong code is refused).
+    TOTPDevice.objects.create(user=asd_colleague, name="Authenticator-App", confirmed=True)
     help = case.helps.get()
     entry, __ = provider_services.log_hours(
         staff=fachkraft,
@@ -197,6 +209,9 @@ def world(
         "controlling:workshop_detail": (controlling, [workshop.pk]),
         "resources:resource_new": (asd, []),
         "resources:resource_import": (asd, []),
+        "confirm_password": (asd, []),
+        "two_factor_setup": (asd, []),
+        "two_factor_verify": (asd_colleague, []),
     }
 
 
@@ -223,6 +238,9 @@ FORMS = [
     "controlling:workshop_detail",
     "resources:resource_new",
     "resources:resource_import",
+    "confirm_password",
+    "two_factor_setup",
+    "two_factor_verify",
 ]
 # The note form lives on the case page; its own URL takes POST only.
 FORM_PAGE = {"cases:note_add": ("cases:case_detail", "cases:note_add")}
