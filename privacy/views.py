@@ -58,7 +58,12 @@ def retention_rule_edit(request, pk: int):
         )
         messages.success(request, _("The retention rule was saved."))
         return redirect("privacy:retention_rules")
-    return render(request, "privacy/retention_rule_form.html", {"form": form, "rule": rule})
+    return render(
+        request,
+        "privacy/retention_rule_form.html",
+        {"form": form, "rule": rule},
+        status=400 if form.is_bound else 200,
+    )
 
 
 # --- What is due and the runs --------------------------------------------------------------

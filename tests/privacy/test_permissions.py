@@ -5,10 +5,15 @@ The matrix is the contract for every URL of the `privacy` namespace, for every
 persona, GET and (where the page takes one) POST.
 """
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from privacy import urls as privacy_urls
+from privacy.models import RetentionRule, RetentionRun
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +42,48 @@ TARGET = {
     "access_request_preview": "person",
     "access_request_json": "person",
     "access_request_pdf": "person",
+    # Retention (Löschfristen) and restricted cases.
+    "retention_due": None,
+    "retention_rules": None,
+    "retention_rule_edit": "rule",
+    "retention_runs": None,
+    "retention_run": "run",
+    "retention_run_status": "run",
+    "retention_run_approve": "run",
+    "retention_run_reject": "run",
+    "retention_holds": None,
+    "retention_hold_lift": "held_case",
+    "restricted_cases": None,
+    "restricted_access": "restricted_case",
+    "restricted_case": "restricted_case",
 }
 
 # What a POST sends: an invalid form where there is one (nothing can be saved), else
 # the smallest valid body.
 BODY = {
     "audit_verify": lambda world: {},
+    "retention_due": lambda world: {},
+    "retention_rule_edit": lambda world: {"remove_after_months": "abc"},
+    "retention_run_approve": lambda world: {},
+    "retention_run_reject": lambda world: {"comment": ""},
+    "retention_holds": lambda world: {"reference": "", "reason": ""},
+    "retention_hold_lift": lambda world: {"reason": ""},
+    "restricted_access": lambda world: {"reason": "kurz"},
 }
 
 # fmt: off
 # Columns in the order of PERSONAS:
 #                anon asd  coll other alead staff plead ostaf leit ctrl dsb  admin
 DSB_ONLY     = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 200, 403)
+DSB_REDIRECT = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 302, 403)
+DSB_INVALID  = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 400, 403)
+HOLDS        = (302, 403, 403, 403,  200,  403,  403,  403,  403, 403, 200, 403)
+HOLDS_INVAL  = (302, 403, 403, 403,  400,  403,  403,  403,  403, 403, 400, 403)
+HOLD_LIFT    = (302, 403, 403, 403,  302,  403,  403,  403,  403, 403, 302, 403)
+RESTRICTED   = (302, 200, 200, 200,  200,  403,  403,  403,  403, 403, 200, 403)
+RESTR_TEAM   = (302, 200, 200, 404,  200,  403,  403,  403,  403, 403, 200, 403)
+RESTR_INVAL  = (302, 400, 400, 404,  400,  403,  403,  403,  403, 403, 400, 403)
+RESTR_READ   = (302, 302, 302, 404,  302,  403,  403,  403,  403, 403, 302, 403)
 AUDIT_405    = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 405, 403)
 AUDIT_POST   = (302, 403, 403, 403,  403,  403,  403,  403,  403, 403, 302, 403)
 
@@ -65,6 +100,28 @@ MATRIX = {
     ("access_request_preview", "GET"):  DSB_ONLY,
     ("access_request_json", "GET"):     DSB_ONLY,
     ("access_request_pdf", "GET"):      DSB_ONLY,
+    # Retention: rules, runs and their approval are the data protection officer's; the
+    # approval asks for the password again (302 to the prompt).
+    ("retention_due", "GET"):           DSB_ONLY,
+    ("retention_due", "POST"):          DSB_REDIRECT,
+    ("retention_rules", "GET"):         DSB_ONLY,
+    ("retention_rule_edit", "GET"):     DSB_ONLY,
+    ("retention_rule_edit", "POST"):    DSB_INVALID,
+    ("retention_runs", "GET"):          DSB_ONLY,
+    ("retention_run", "GET"):           DSB_ONLY,
+    ("retention_run_status", "GET"):    DSB_ONLY,
+    ("retention_run_approve", "POST"):  DSB_REDIRECT,
+    ("retention_run_reject", "POST"):   DSB_INVALID,
+    # Legal holds: the data protection officer and the ASD team lead (own team).
+    ("retention_holds", "GET"):         HOLDS,
+    ("retention_holds", "POST"):        HOLDS_INVAL,
+    ("retention_hold_lift", "POST"):    HOLD_LIFT,
+    # Restricted cases (§ 84 SGB X): the case's ASD team and the data protection officer,
+    # a logged reason first (without one the summary redirects to the reason form).
+    ("restricted_cases", "GET"):        RESTRICTED,
+    ("restricted_access", "GET"):       RESTR_TEAM,
+    ("restricted_access", "POST"):      RESTR_INVAL,
+    ("restricted_case", "GET"):         RESTR_READ,
 }
 # fmt: on
 
@@ -73,6 +130,25 @@ MATRIX = {
 def world(case):
     return {
         "person": case.family.members.first(),
+        **_retention_world(case),
+    }
+
+
+def _retention_world(case) -> dict:
+    closed = {
+        "status": "closed",
+        "opened_on": datetime.date(2018, 3, 1),
+        "closed_on": datetime.date(2020, 1, 31),
+    }
+    return {
+        "rule": RetentionRule.objects.first(),
+        "run": RetentionRun.objects.create(due_on=datetime.date(2026, 1, 1), due={"rules": []}),
+        "held_case": f.make_case(
+            case.owner, family_name="Gehalten", legal_hold=True, legal_hold_reason="Klage", **closed
+        ),
+        "restricted_case": f.make_case(
+            case.owner, family_name="Gesperrt", restricted_at=timezone.now(), **closed
+        ),
     }
 
 
