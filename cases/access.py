@@ -6,24 +6,63 @@ cannot be probed; a read-only user trying to write gets 403.
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from core.models import Role
 
-from .models import Case, Family, Help, HelpApproval, HelpPlan, RiskAssessment
+from .models import (
+    Case,
+    CaseAccessGrant,
+    CaseNote,
+    DeputyAssignment,
+    Family,
+    Help,
+    HelpApproval,
+    HelpPlan,
+    RiskAssessment,
+)
+
+
+def has_named_access(user, case: Case) -> bool:
+    """An active CaseAccessGrant (§ 35 SGB I) names `user` for `case`."""
+    return (
+        CaseAccessGrant.objects.active_on(timezone.localdate())
+        .filter(case=case, user_id=user.pk)
+        .exists()
+    )
+
+
+def is_deputy_for(user, absent_id: int) -> bool:
+    return (
+        DeputyAssignment.objects.active_on(timezone.localdate())
+        .filter(deputy_id=user.pk, absent_id=absent_id)
+        .exists()
+    )
 
 
 def can_write_case(user, case: Case) -> bool:
-    if not case.is_open:
+    """Mirrors Case.objects.writable_by for one case, asking the database only when needed."""
+    if not case.is_open or not case.is_in_use or user.role not in (Role.ASD, Role.ASD_LEAD):
         return False
-    if user.role == Role.ASD:
-        return case.owner_id == user.pk
-    if user.role == Role.ASD_LEAD:
-        return case.team_id == user.team_id
-    return False
+    if case.owner_id == user.pk:
+        return True
+    if user.team_id is None or case.team_id != user.team_id:
+        return False
+    if user.role == Role.ASD and not is_deputy_for(user, case.owner_id):
+        return False
+    return not case.confidential or has_named_access(user, case)
+
+
+def can_manage_access(user, case: Case) -> bool:
+    """Owner or team lead decide who sees the case (§ 35 SGB I); the lead of a
+    confidential case only when named, as she does not see it otherwise."""
+    if case.owner_id == user.pk:
+        return True
+    return user.role == Role.ASD_LEAD and case.team_id == user.team_id
 
 
 def can_reassign_case(user, case: Case) -> bool:
-    return user.role == Role.ASD_LEAD and case.team_id == user.team_id and case.is_open
+    return can_write_case(user, case) and user.role == Role.ASD_LEAD
 
 
 def sees_risk_assessments(user) -> bool:
@@ -88,5 +127,36 @@ def get_approval_for(user, pk: int) -> HelpApproval:
         HelpApproval.objects.filter(help__case__in=Case.objects.visible_to(user))
         .filter(help__case__team_id=user.team_id)
         .select_related("help__case__family", "help__provider", "requested_by"),
+        pk=pk,
+    )
+
+
+def get_grant_for(user, pk: int) -> CaseAccessGrant:
+    """A named access, for the owner or team lead of its case (others: 404 / 403)."""
+    grant = get_object_or_404(
+        CaseAccessGrant.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
+            "case", "user"
+        ),
+        pk=pk,
+    )
+    _require(can_manage_access(user, grant.case))
+    return grant
+
+
+def get_entrusted_note_for_author(user, pk: int) -> CaseNote:
+    """An entrusted journal entry whose readers only its author names (§ 65 SGB VIII)."""
+    note = get_object_or_404(
+        CaseNote.objects.visible_to(user).filter(entrusted=True).select_related("case__family"),
+        pk=pk,
+    )
+    _require(note.author_id == user.pk)
+    return note
+
+
+def get_deputy_assignment_for(user, pk: int) -> DeputyAssignment:
+    return get_object_or_404(
+        DeputyAssignment.objects.filter(absent__team_id=user.team_id).select_related(
+            "absent", "deputy"
+        ),
         pk=pk,
     )

@@ -111,10 +111,20 @@ class ReassignForm(forms.Form):
 class CaseNoteForm(forms.ModelForm):
     class Meta:
         model = CaseNote
-        fields = ["kind", "text"]
+        fields = ["kind", "text", "entrusted"]
         widgets = {
             "kind": forms.Select(attrs={"class": "form-select"}),
             "text": forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+            "entrusted": forms.CheckboxInput(
+                attrs={"class": "form-check-input", "aria-describedby": "entrusted-help"}
+            ),
+        }
+        labels = {"entrusted": _("Entrusted (§ 65 SGB VIII)")}
+        help_texts = {
+            "entrusted": _(
+                "Only you and the colleagues you name can read an entrusted entry; it never "
+                "appears in exports or reports."
+            )
         }
 
     def clean_text(self):
@@ -560,3 +570,73 @@ class RiskAssessmentForm(forms.ModelForm):
     def _post_clean(self):
         self.instance.case = self.case
         super()._post_clean()
+
+
+# --- § 35 SGB I named access, deputies, § 65 SGB VIII readers --------------------------
+
+
+def _reason_field():
+    return forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConfidentialForm(forms.Form):
+    confidential = forms.BooleanField(
+        label=_("Only the owner and the named people see this case (§ 35 SGB I)"),
+        required=False,
+    )
+    reason = _reason_field()
+
+
+class CaseAccessGrantForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    reason = _reason_field()
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty for as long as the grant is not revoked."),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = candidates
+
+    def clean_valid_until(self):
+        valid_until = self.cleaned_data["valid_until"]
+        if valid_until is not None and valid_until < timezone.localdate():
+            raise forms.ValidationError(_("The end date must not be in the past."))
+        return valid_until
+
+
+class DeputyAssignmentForm(forms.Form):
+    absent = forms.ModelChoiceField(label=_("Absent caseworker"), queryset=User.objects.none())
+    deputy = forms.ModelChoiceField(label=_("Deputy"), queryset=User.objects.none())
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
+    reason = _reason_field()
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["absent"].queryset = candidates
+        self.fields["deputy"].queryset = candidates
+
+    def clean(self):
+        data = super().clean()
+        absent, deputy = data.get("absent"), data.get("deputy")
+        if absent is not None and absent == deputy:
+            self.add_error(
+                "deputy", _("The deputy must be someone else than the absent caseworker.")
+            )
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("The end date must not be before the start."))
+        return data
+
+
+class NoteReaderForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Colleague"), queryset=User.objects.none())
+    reason = _reason_field()
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = candidates

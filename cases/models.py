@@ -176,29 +176,64 @@ def _active_on_q(day: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def _named_on(user, today: datetime.date, case_ref="pk") -> Exists:
+    """`user` holds an active named access (§ 35 SGB I) to the case at `case_ref`."""
+    return Exists(
+        CaseAccessGrant.objects.active_on(today).filter(case=OuterRef(case_ref), user_id=user.pk)
+    )
+
+
 class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The cases whose personal data `user` may read (DOMAIN.md access table)."""
+    def in_use(self):
+        """Cases that are neither restricted (§ 84 SGB X) nor anonymised.
+
+        Restricted cases are read only through the privacy app's reason-logged reading.
+        """
+        return self.filter(restricted_at__isnull=True, anonymised_at__isnull=True)
+
+    def visible_to(self, user, today: datetime.date | None = None):
+        """The cases whose personal data `user` may read (DOMAIN.md access table).
+
+        A confidential case (§ 35 SGB I) is seen only by its owner and the people named
+        in an active CaseAccessGrant: not by the rest of the team, not by the team lead
+        unless named, and at a provider only by the staff members named (the provider
+        must still deliver a running help on the case).
+        """
         if not user.is_authenticated:
             return self.none()
+        today = today or timezone.localdate()
+        not_confidential_or_named = Q(confidential=False) | _named_on(user, today)
         if user.role in (Role.ASD, Role.ASD_LEAD):
-            if user.team_id is None:
-                return self.filter(owner=user)
-            return self.filter(team_id=user.team_id)
+            scope = Q(owner=user) if user.team_id is None else Q(team_id=user.team_id)
+            return self.in_use().filter(Q(owner=user) | (scope & not_confidential_or_named))
         if user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD) and user.provider_id:
-            return self.filter(
-                Exists(Help.objects.serving_provider(user.provider_id).filter(case=OuterRef("pk")))
+            serving = Help.objects.serving_provider(user.provider_id, today)
+            return (
+                self.in_use()
+                .filter(Exists(serving.filter(case=OuterRef("pk"))))
+                .filter(not_confidential_or_named)
             )
         return self.none()
 
-    def writable_by(self, user):
-        if not user.is_authenticated:
+    def writable_by(self, user, today: datetime.date | None = None):
+        """Cases `user` may change: the owner's own, the team lead's team, a deputy's
+        absent colleague's (during the assignment). Confidential cases besides one's own
+        need an active named access on top."""
+        if not user.is_authenticated or user.role not in (Role.ASD, Role.ASD_LEAD):
             return self.none()
-        if user.role == Role.ASD:
-            return self.filter(owner=user)
-        if user.role == Role.ASD_LEAD and user.team_id:
-            return self.filter(team_id=user.team_id)
-        return self.none()
+        today = today or timezone.localdate()
+        if user.team_id is None:
+            return self.in_use().filter(owner=user)
+        if user.role == Role.ASD_LEAD:
+            others = Q(team_id=user.team_id)
+        else:
+            deputising = DeputyAssignment.objects.active_on(today).filter(
+                deputy_id=user.pk, absent=OuterRef("owner")
+            )
+            others = Q(team_id=user.team_id) & Exists(deputising)
+        return self.in_use().filter(
+            Q(owner=user) | (others & (Q(confidential=False) | _named_on(user, today)))
+        )
 
     def open(self):
         return self.filter(status=CaseStatus.OPEN)
@@ -266,7 +301,12 @@ class HelpQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         if user.is_authenticated and user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD):
-            return self.serving_provider(user.provider_id)
+            today = timezone.localdate()
+            return (
+                self.serving_provider(user.provider_id, today)
+                .filter(case__restricted_at__isnull=True, case__anonymised_at__isnull=True)
+                .filter(Q(case__confidential=False) | _named_on(user, today, "case"))
+            )
         return self.filter(case__in=Case.objects.visible_to(user))
 
     def ending_within(self, days: int, today: datetime.date | None = None):
@@ -418,6 +458,10 @@ class Case(models.Model):
         return self.status == CaseStatus.OPEN
 
     @property
+    def is_in_use(self) -> bool:
+        return self.restricted_at is None and self.anonymised_at is None
+
+    @property
     def lifecycle(self) -> str:
         if self.anonymised_at is not None:
             return CaseLifecycle.ANONYMISED
@@ -433,6 +477,13 @@ class CaseLifecycle(models.TextChoices):
     CLOSED = "closed", _("closed")
     RESTRICTED = "restricted", _("restricted (§ 84 SGB X)")
     ANONYMISED = "anonymised", _("anonymised")
+
+
+class CaseAccessGrantQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date):
+        return self.filter(revoked_at__isnull=True, valid_from__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
 
 
 class CaseAccessGrant(models.Model):
@@ -464,6 +515,8 @@ class CaseAccessGrant(models.Model):
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
+    objects = CaseAccessGrantQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("named access")
         verbose_name_plural = _("named accesses")
@@ -478,6 +531,22 @@ class CaseAccessGrant(models.Model):
 
     def __str__(self):
         return f"{self.case} → {self.user}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return (
+            self.revoked_at is None
+            and self.valid_from <= day
+            and (self.valid_until is None or self.valid_until >= day)
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on(timezone.localdate())
+
+
+class DeputyAssignmentQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date):
+        return self.filter(revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day)
 
 
 class DeputyAssignment(models.Model):
@@ -507,6 +576,8 @@ class DeputyAssignment(models.Model):
     created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
+    objects = DeputyAssignmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("deputy assignment")
         verbose_name_plural = _("deputy assignments")
@@ -522,6 +593,13 @@ class DeputyAssignment(models.Model):
 
     def __str__(self):
         return f"{self.deputy} ↔ {self.absent}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.revoked_at is None and self.valid_from <= day <= self.valid_until
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on(timezone.localdate())
 
 
 class HelpPlanQuerySet(models.QuerySet):

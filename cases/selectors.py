@@ -43,8 +43,11 @@ def desk_for(user, today: datetime.date) -> Desk:
     approvals = HelpApproval.objects.none()
     follow_ups = RiskAssessment.objects.none()
     if user.role == Role.ASD_LEAD:
+        # Confidential cases (§ 35 SGB I) stay off the lead's desk unless she is named.
         approvals = HelpApproval.objects.filter(
-            decision=ApprovalStatus.REQUESTED, help__case__team_id=user.team_id
+            decision=ApprovalStatus.REQUESTED,
+            help__case__team_id=user.team_id,
+            help__case__in=Case.objects.visible_to(user),
         ).exclude(requested_by=user)
     elif user.role == Role.ASD:
         approvals = HelpApproval.objects.filter(

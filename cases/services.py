@@ -15,15 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import log_action
-from core.models import AuditAction, Role
+from core.models import AuditAction, Role, User
 
 from .models import (
     ApprovalKind,
     ApprovalStatus,
     Case,
+    CaseAccessGrant,
     CaseNote,
     CaseStatus,
     DailyRate,
+    DeputyAssignment,
+    EntrustedNoteGrant,
     Family,
     GoalRating,
     Help,
@@ -372,10 +375,212 @@ def _own_goal_roots(help: Help, ratings) -> list:
 
 
 @transaction.atomic
-def add_note(*, case: Case, kind: str, text: str, by) -> CaseNote:
-    note = CaseNote.objects.create(case=case, kind=kind, text=text, author=by)
-    log_action(user=by, action=AuditAction.CREATE, obj=note)
+def add_note(*, case: Case, kind: str, text: str, by, entrusted: bool = False) -> CaseNote:
+    note = CaseNote.objects.create(case=case, kind=kind, text=text, author=by, entrusted=entrusted)
+    log_action(user=by, action=AuditAction.CREATE, obj=note, changes={"entrusted": entrusted})
     return note
+
+
+# --- § 35 SGB I confidential cases, named and deputy access, § 65 entrusted entries ----
+
+
+def _check_manager(case: Case, by) -> None:
+    if case.owner_id != by.pk and not (by.role == Role.ASD_LEAD and by.team_id == case.team_id):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def set_confidential(*, case: Case, confidential: bool, reason: str, by) -> None:
+    """Restrict the case to its owner and the named people, or lift the restriction."""
+    _check_manager(case, by)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    case.confidential = confidential
+    case.save(update_fields=["confidential"])
+    log_action(
+        user=by,
+        action=AuditAction.CHANGE,
+        obj=case,
+        changes={"fields": ["confidential"], "confidential": confidential},
+    )
+
+
+def case_access_candidates(case: Case, today: datetime.date | None = None):
+    """Who may be named for a case: the team's caseworkers and the staff of providers
+    delivering a running help on it; never the owner herself."""
+
+    today = today or timezone.localdate()
+    serving = Help.objects.active_on(today).filter(case=case).values("provider_id")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(role__in=[Role.ASD, Role.ASD_LEAD], team_id=case.team_id)
+            | Q(role__in=[Role.PROVIDER_STAFF, Role.PROVIDER_LEAD], provider_id__in=serving)
+        )
+        .exclude(pk=case.owner_id)
+        .order_by("last_name", "first_name")
+    )
+
+
+@transaction.atomic
+def grant_case_access(
+    *,
+    case: Case,
+    user,
+    reason: str,
+    by,
+    valid_from: datetime.date | None = None,
+    valid_until: datetime.date | None = None,
+) -> CaseAccessGrant:
+    _check_manager(case, by)
+    valid_from = valid_from or timezone.localdate()
+    if not case_access_candidates(case).filter(pk=user.pk).exists():
+        raise ValidationError(
+            {"user": _("Only members of the case's team or staff of its provider can be named.")}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    if valid_until is not None and valid_until < valid_from:
+        raise ValidationError({"valid_until": _("The end date must not be before the start.")})
+    grant = CaseAccessGrant.objects.create(
+        case=case,
+        user=user,
+        reason=reason,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        granted_by=by,
+    )
+    log_action(
+        user=by,
+        action=AuditAction.CREATE,
+        obj=grant,
+        changes={
+            "case": case.pk,
+            "user": user.pk,
+            "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        },
+    )
+    return grant
+
+
+@transaction.atomic
+def revoke_case_access(*, grant: CaseAccessGrant, by) -> None:
+    _check_manager(grant.case, by)
+    if grant.revoked_at is not None:
+        return
+    grant.revoked_at = timezone.now()
+    grant.save(update_fields=["revoked_at"])
+    log_action(
+        user=by,
+        action=AuditAction.CHANGE,
+        obj=grant,
+        changes={"fields": ["revoked_at"], "case": grant.case_id, "user": grant.user_id},
+    )
+
+
+def deputy_candidates(lead):
+
+    return User.objects.filter(
+        is_active=True, role__in=[Role.ASD, Role.ASD_LEAD], team_id=lead.team_id
+    ).order_by("last_name", "first_name")
+
+
+@transaction.atomic
+def assign_deputy(
+    *,
+    absent,
+    deputy,
+    valid_from: datetime.date,
+    valid_until: datetime.date,
+    reason: str,
+    by,
+) -> DeputyAssignment:
+    """The team lead names a deputy for an absent caseworker of her team, for a time."""
+    if by.role != Role.ASD_LEAD or by.team_id is None:
+        raise PermissionDenied
+    team_members = deputy_candidates(by)
+    errors = {}
+    if not team_members.filter(pk=absent.pk).exists():
+        errors["absent"] = _("Choose a caseworker of your team.")
+    if not team_members.filter(pk=deputy.pk).exists():
+        errors["deputy"] = _("Choose a caseworker of your team.")
+    elif absent.pk == deputy.pk:
+        errors["deputy"] = _("The deputy must be someone else than the absent caseworker.")
+    if valid_until < valid_from:
+        errors["valid_until"] = _("The end date must not be before the start.")
+    if not reason.strip():
+        errors["reason"] = _("Please give a reason.")
+    if errors:
+        raise ValidationError(errors)
+    assignment = DeputyAssignment.objects.create(
+        absent=absent,
+        deputy=deputy,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        reason=reason,
+        created_by=by,
+    )
+    log_action(
+        user=by,
+        action=AuditAction.CREATE,
+        obj=assignment,
+        changes={
+            "absent": absent.pk,
+            "deputy": deputy.pk,
+            "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat(),
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def revoke_deputy(*, assignment: DeputyAssignment, by) -> None:
+    if by.role != Role.ASD_LEAD or assignment.absent.team_id != by.team_id:
+        raise PermissionDenied
+    if assignment.revoked_at is not None:
+        return
+    assignment.revoked_at = timezone.now()
+    assignment.save(update_fields=["revoked_at"])
+    log_action(
+        user=by,
+        action=AuditAction.CHANGE,
+        obj=assignment,
+        changes={"fields": ["revoked_at"]},
+    )
+
+
+def note_reader_candidates(note: CaseNote):
+    """Who the author of an entrusted entry may name: ASD colleagues of the case's team
+    who are not yet named (the journal is never shown to providers)."""
+
+    return (
+        User.objects.filter(is_active=True, role__in=[Role.ASD, Role.ASD_LEAD])
+        .filter(team_id=note.case.team_id)
+        .exclude(pk=note.author_id)
+        .exclude(entrusted_note_grants__note=note)
+        .order_by("last_name", "first_name")
+    )
+
+
+@transaction.atomic
+def grant_note_reader(*, note: CaseNote, user, reason: str, by) -> EntrustedNoteGrant:
+    """§ 65 SGB VIII: only the author passes on what was entrusted to her."""
+    if not note.entrusted or note.author_id != by.pk:
+        raise PermissionDenied
+    if not note_reader_candidates(note).filter(pk=user.pk).exists():
+        raise ValidationError({"user": _("Choose a caseworker of the case's team.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason.")})
+    grant = EntrustedNoteGrant.objects.create(note=note, user=user, reason=reason, granted_by=by)
+    log_action(
+        user=by,
+        action=AuditAction.CREATE,
+        obj=grant,
+        changes={"note": note.pk, "user": user.pk},
+    )
+    return grant
 
 
 @transaction.atomic

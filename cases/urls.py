@@ -28,4 +28,10 @@ urlpatterns = [
     path("plans/<int:pk>/pdf/", views.plan_pdf, name="plan_pdf"),
     path("approvals/<int:pk>/", views.approval_decide, name="approval_decide"),
     path("risk/<int:pk>/", views.risk_assessment_edit, name="risk_edit"),
+    path("<int:pk>/access/", views.case_access, name="case_access"),
+    path("<int:pk>/confidential/", views.case_confidential, name="case_confidential"),
+    path("access/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path("deputies/", views.deputy_list, name="deputy_list"),
+    path("deputies/<int:pk>/revoke/", views.deputy_revoke, name="deputy_revoke"),
+    path("notes/<int:pk>/readers/", views.note_readers, name="note_readers"),
 ]

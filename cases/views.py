@@ -20,11 +20,15 @@ from core.reauth import sensitive_action
 
 from . import services
 from .access import (
+    can_manage_access,
     can_reassign_case,
     can_write_case,
     get_approval_for,
     get_case_for,
+    get_deputy_assignment_for,
+    get_entrusted_note_for_author,
     get_family_for,
+    get_grant_for,
     get_help_for,
     get_plan_for,
     get_risk_assessment_for,
@@ -34,9 +38,12 @@ from .access import (
 from .filters import CaseFilter
 from .forms import (
     ApprovalDecisionForm,
+    CaseAccessGrantForm,
     CaseCloseForm,
     CaseNoteForm,
     CaseOpenForm,
+    ConfidentialForm,
+    DeputyAssignmentForm,
     EndRatingFormSet,
     FamilyForm,
     GoalFormSet,
@@ -44,6 +51,7 @@ from .forms import (
     HelpForm,
     HelpPlanForm,
     HoursChangeForm,
+    NoteReaderForm,
     PersonForm,
     ReassignForm,
     ResourceForm,
@@ -54,6 +62,9 @@ from .forms import (
 from .models import (
     ApprovalStatus,
     Case,
+    CaseAccessGrant,
+    CaseNote,
+    DeputyAssignment,
     Family,
     Help,
     HelpApproval,
@@ -240,13 +251,18 @@ def case_detail(request, pk: int):
         "helps": _case_helps(case, user),
         "can_write": can_write_case(user, case),
         "can_reassign": can_reassign_case(user, case),
+        "can_manage_access": can_manage_access(user, case),
         "show_journal": sees_journal(user),
         "show_risk": sees_risk_assessments(user),
         "today": timezone.localdate(),
     }
     if context["show_journal"]:
-        context["notes"] = case.notes.select_related("author")[:50]
+        # § 65 SGB VIII: entrusted entries only for their author and the named readers.
+        context["notes"] = CaseNote.objects.readable_by(user).filter(case=case)
+        context["notes"] = context["notes"].select_related("author")[:50]
         context["note_form"] = CaseNoteForm()
+    if context["can_manage_access"] and case.confidential:
+        context["access_grants"] = _active_grants(case)
     if context["show_risk"]:
         context["assessments"] = case.risk_assessments.select_related(
             "first_assessor", "second_assessor"
@@ -305,11 +321,187 @@ def note_add(request, pk: int):
             case=case,
             kind=form.cleaned_data["kind"],
             text=form.cleaned_data["text"],
+            entrusted=form.cleaned_data["entrusted"],
             by=request.user,
         )
         messages.success(request, _("The journal entry was saved."))
         return redirect(f"{case.get_absolute_url()}#journal")
     return render(request, "cases/note_form.html", {"case": case, "form": form}, status=400)
+
+
+# --- § 35 SGB I: confidential cases and named access ------------------------------------
+
+
+def _active_grants(case: Case):
+    return (
+        CaseAccessGrant.objects.active_on(timezone.localdate())
+        .filter(case=case)
+        .select_related("user", "granted_by")
+        .order_by("user__last_name", "user__first_name")
+    )
+
+
+def _managed_case(request, pk: int) -> Case:
+    case = get_case_for(request.user, pk)
+    if not can_manage_access(request.user, case):
+        raise PermissionDenied
+    return case
+
+
+def _render_access(request, case, *, grant_form=None, confidential_form=None, status=200):
+    grants = (
+        CaseAccessGrant.objects.filter(case=case)
+        .select_related("user", "granted_by")
+        .order_by("-granted_at", "-id")
+    )
+    return render(
+        request,
+        "cases/case_access.html",
+        {
+            "case": case,
+            "grants": grants,
+            "today": timezone.localdate(),
+            "grant_form": grant_form
+            or CaseAccessGrantForm(candidates=services.case_access_candidates(case)),
+            "confidential_form": confidential_form
+            or ConfidentialForm(initial={"confidential": not case.confidential}),
+        },
+        status=status,
+    )
+
+
+@roles_required(*ASD_ROLES)
+def case_access(request, pk: int):
+    """Who may see a confidential case: the named people, with reason and time limit."""
+    case = _managed_case(request, pk)
+    _audit_read(request, case)
+    if request.method != "POST":
+        return _render_access(request, case)
+    form = CaseAccessGrantForm(request.POST, candidates=services.case_access_candidates(case))
+    if form.is_valid():
+        try:
+            grant = services.grant_case_access(
+                case=case,
+                user=form.cleaned_data["user"],
+                reason=form.cleaned_data["reason"],
+                valid_until=form.cleaned_data["valid_until"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("%(name)s was named for this case.") % {"name": grant.user})
+            return redirect("cases:case_access", case.pk)
+    return _render_access(request, case, grant_form=form, status=400)
+
+
+@roles_required(*ASD_ROLES)
+@require_POST
+def case_confidential(request, pk: int):
+    case = _managed_case(request, pk)
+    form = ConfidentialForm(request.POST)
+    if not form.is_valid():
+        return _render_access(request, case, confidential_form=form, status=400)
+    services.set_confidential(
+        case=case,
+        confidential=form.cleaned_data["confidential"],
+        reason=form.cleaned_data["reason"],
+        by=request.user,
+    )
+    if case.confidential:
+        messages.success(request, _("The case is now seen only by its owner and named people."))
+    else:
+        messages.success(request, _("The case is no longer restricted to named people."))
+    if not Case.objects.visible_to(request.user).filter(pk=case.pk).exists():
+        return redirect("cases:case_list")
+    return redirect("cases:case_access", case.pk)
+
+
+@roles_required(*ASD_ROLES)
+@require_POST
+def grant_revoke(request, pk: int):
+    grant = get_grant_for(request.user, pk)
+    services.revoke_case_access(grant=grant, by=request.user)
+    messages.success(request, _("The access of %(name)s was revoked.") % {"name": grant.user})
+    return redirect("cases:case_access", grant.case_id)
+
+
+# --- Deputies during absence ---------------------------------------------------------------
+
+
+@roles_required(Role.ASD_LEAD)
+def deputy_list(request):
+    """The team lead names deputies for absent caseworkers of her team, for a time."""
+    candidates = services.deputy_candidates(request.user)
+    form = DeputyAssignmentForm(
+        request.POST or None,
+        candidates=candidates,
+        initial={"valid_from": timezone.localdate()},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.assign_deputy(by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _show_errors(request, error)
+            else:
+                messages.success(request, _("The deputy was assigned."))
+                return redirect("cases:deputy_list")
+    assignments = DeputyAssignment.objects.filter(absent__team_id=request.user.team_id)
+    page = Paginator(
+        assignments.select_related("absent", "deputy", "created_by"), CASES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/deputy_list.html",
+        {"form": form, "page": page, "today": timezone.localdate()},
+        status=status,
+    )
+
+
+@roles_required(Role.ASD_LEAD)
+@require_POST
+def deputy_revoke(request, pk: int):
+    assignment = get_deputy_assignment_for(request.user, pk)
+    services.revoke_deputy(assignment=assignment, by=request.user)
+    messages.success(request, _("The deputy assignment was revoked."))
+    return redirect("cases:deputy_list")
+
+
+# --- § 65 SGB VIII: readers of an entrusted journal entry ------------------------------------
+
+
+@roles_required(*ASD_ROLES)
+def note_readers(request, pk: int):
+    note = get_entrusted_note_for_author(request.user, pk)
+    form = NoteReaderForm(request.POST or None, candidates=services.note_reader_candidates(note))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                grant = services.grant_note_reader(
+                    note=note,
+                    user=form.cleaned_data["user"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _show_errors(request, error)
+            else:
+                messages.success(
+                    request, _("%(name)s may now read this entry.") % {"name": grant.user}
+                )
+                return redirect("cases:note_readers", note.pk)
+    readers = note.grants.select_related("user", "granted_by").order_by("granted_at")
+    return render(
+        request,
+        "cases/note_readers.html",
+        {"note": note, "case": note.case, "form": form, "readers": readers},
+        status=status,
+    )
 
 
 # --- Families and persons -------------------------------------------------------------

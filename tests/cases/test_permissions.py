@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from cases import services
 from cases import urls as cases_urls
-from cases.models import CaseNote, CaseStatus, NoteKind
+from cases.models import CaseAccessGrant, CaseNote, CaseStatus, DeputyAssignment, NoteKind
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,12 @@ TARGET = {
     "plan_pdf": "plan",
     "approval_decide": "approval",
     "risk_edit": "risk",
+    "case_access": "case",
+    "case_confidential": "case",
+    "grant_revoke": "grant",
+    "deputy_list": None,
+    "deputy_revoke": "deputy",
+    "note_readers": "entrusted_note",
 }
 
 # fmt: off
@@ -122,12 +128,29 @@ MATRIX = {
     # § 8a: ASD only; the colleague reads, only owner and lead change it.
     ("risk_edit", "GET"):         ASD_READ,
     ("risk_edit", "POST"):        OWNER_WRITE,
+    # § 35 SGB I: owner and team lead decide who sees the case; an empty form answers 400.
+    ("case_access", "GET"):       OWNER_WRITE,
+    ("case_access", "POST"):      (302, 400, 403, 400, 404, 403, 403, 403, 403, 403, 403, 403),
+    ("case_confidential", "GET"): (302, 405, 405, 405, 405, 403, 403, 403, 403, 403, 403, 403),
+    ("case_confidential", "POST"):(302, 400, 403, 400, 404, 403, 403, 403, 403, 403, 403, 403),
+    # Revoking needs no form: the owner revokes, the lead's second revoke changes nothing.
+    ("grant_revoke", "GET"):      (302, 405, 405, 405, 405, 403, 403, 403, 403, 403, 403, 403),
+    ("grant_revoke", "POST"):     (302, 302, 403, 302, 404, 403, 403, 403, 403, 403, 403, 403),
+    # Deputies are assigned by the team lead for her own team.
+    ("deputy_list", "GET"):       (302, 403, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("deputy_list", "POST"):      (302, 403, 403, 400, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("deputy_revoke", "GET"):     (302, 403, 403, 405, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("deputy_revoke", "POST"):    (302, 403, 403, 302, 403, 403, 403, 403, 403, 403, 403, 403),
+    # § 65 SGB VIII: only the author names readers; nobody else even sees the entry.
+    ("note_readers", "GET"):      (302, 200, 404, 404, 404, 403, 403, 403, 403, 403, 403, 403),
+    ("note_readers", "POST"):     (302, 400, 404, 404, 404, 403, 403, 403, 403, 403, 403, 403),
 }
 # fmt: on
 
 
 @pytest.fixture
-def world(case, running_help, pending_approval):
+def world(case, running_help, pending_approval, asd, asd_colleague, asdlead, fachkraft):
+    tomorrow = f.today() + datetime.timedelta(days=1)
     return {
         "case": case,
         "family": case.family,
@@ -136,6 +159,22 @@ def world(case, running_help, pending_approval):
         "plan": running_help.plans.get(),
         "approval": pending_approval,
         "risk": case.risk_assessments.get(),
+        # A named access on a case that is not confidential changes nobody's view.
+        "grant": CaseAccessGrant.objects.create(
+            case=case, user=fachkraft, reason="Hilfe", valid_from=f.today(), granted_by=asd
+        ),
+        # Starts tomorrow, so the colleague cannot write asd's case yet.
+        "deputy": DeputyAssignment.objects.create(
+            absent=asd,
+            deputy=asd_colleague,
+            valid_from=tomorrow,
+            valid_until=tomorrow + datetime.timedelta(days=7),
+            reason="Urlaub",
+            created_by=asdlead,
+        ),
+        "entrusted_note": CaseNote.objects.create(
+            case=case, author=asd, text="Anvertraut", entrusted=True
+        ),
     }
 
 
