@@ -3,8 +3,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .audit import log_action
-from .models import AuditAction, AuditEntry, User
+from .models import AuditAction, User
 from .twofactor import reset_two_factor
+
+# The audit log has no admin page: the data protection officer reads it in the privacy
+# app's viewer (privacy/audit_views.py), where reading is audited and the hash chain
+# can be checked.
 
 
 @admin.register(User)
@@ -33,24 +37,3 @@ class UserAdmin(BaseUserAdmin):
             _("Two-factor sign-in was reset; the users set it up again at their next sign-in."),
             messages.SUCCESS,
         )
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: nobody edits or deletes the audit log, not even the admin."""
-
-    list_display = ["at", "username", "action", "object_type", "object_id", "ip_address"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["username", "object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.role == "data_protection"

@@ -270,3 +270,9 @@ def test_the_chain_check_names_the_changed_entry(officer_client, asd, datenschut
     check = AuditEntry.objects.filter(user=datenschutz, action=AuditAction.VIEW).get()
     assert check.changes["chain_check"] == "broken"
     assert check.changes["first_break"] == entries[1].pk
+
+
+def test_the_officer_finds_the_log_from_the_start_page_and_the_menu(officer_client):
+    html = officer_client.get(reverse("desk")).content.decode()
+
+    assert html.count(f'href="{LOG}"') == 2
