@@ -362,11 +362,18 @@ PARAMS = [
     "status",
     "legal_basis",
     "review_overdue",
+    # The audit log viewer's filters.
+    "user",
+    "person",
+    "case",
+    "action",
+    "date_from",
+    "date_to",
 ]
 
 
 @pytest.fixture
-def pages(asd, fachkraft, traegerleitung, leitung, controlling, case, region):
+def pages(asd, fachkraft, traegerleitung, leitung, controlling, datenschutz, case, region):
     contract = make_contract(region, timezone.localdate().year)
     return [
         (asd, reverse("desk")),
@@ -384,6 +391,8 @@ def pages(asd, fachkraft, traegerleitung, leitung, controlling, case, region):
         (controlling, reverse("budgets:contract_detail", args=[contract.pk])),
         (controlling, reverse("controlling:report_list")),
         (controlling, reverse("controlling:workshop_list")),
+        (datenschutz, reverse("privacy:audit_log")),
+        (datenschutz, reverse("privacy:audit_export_csv")),
     ]
 
 
