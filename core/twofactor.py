@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -210,13 +211,17 @@ def two_factor_verify(request):
                 request=request,
             )
             if used_backup_code:
+                left = remaining_backup_codes(user)
                 messages.warning(
                     request,
-                    _(
+                    ngettext(
+                        "You signed in with a backup code; %(count)d code is left. "
+                        "You can issue new ones on the two-factor page.",
                         "You signed in with a backup code; %(count)d codes are left. "
-                        "You can issue new ones on the two-factor page."
+                        "You can issue new ones on the two-factor page.",
+                        left,
                     )
-                    % {"count": remaining_backup_codes(user)},
+                    % {"count": left},
                 )
             return redirect(safe_next(request, next_url))
         log_action(
