@@ -99,8 +99,7 @@ FULL = {
     "consortium_providers": 15,
     "stationary_providers": 6,
     "caseworkers": 126,
-    "staff_per_consortium_provider": 19,
-    "staff_per_stationary_provider": 3,
+    "provider_users": 345,  # 19 staff and 2 leads per consortium member, 3 and 2 per home
     "families": 40_000,
     "persons": 100_000,
     "cases": 50_000,
@@ -112,10 +111,9 @@ MINIMUM = {
     "regions": 2,
     "consortium_providers": 3,
     "stationary_providers": 2,
-    "staff_per_consortium_provider": 1,
-    "staff_per_stationary_provider": 1,
     "group_offers": 1,
 }
+CONSORTIUM_STAFF, HOME_STAFF = 19, 3  # professionals (besides two leads) per provider
 OFFICE_USERS = [
     ("leitung", "Ulrike", "Dreisbach", Role.DEPARTMENT_HEAD),
     ("controlling", "Peter", "Irle", Role.CONTROLLER),
@@ -566,9 +564,14 @@ class CitySeed:
             self.caseworkers[team].append(uid + len(users))
             users.append((f"asd-{i + 1:03d}", *self._name(rng), Role.ASD, team, None))
         self.provider_staff, self.provider_leads = defaultdict(list), defaultdict(list)
+        providers = len(self.consortium) + len(self.stationary)
+        staff = max(providers, n["provider_users"] - 2 * providers)
+        weight = staff / (
+            CONSORTIUM_STAFF * len(self.consortium) + HOME_STAFF * len(self.stationary)
+        )
         for providers, per in (
-            (self.consortium, n["staff_per_consortium_provider"]),
-            (self.stationary, n["staff_per_stationary_provider"]),
+            (self.consortium, max(1, round(CONSORTIUM_STAFF * weight))),
+            (self.stationary, max(1, round(HOME_STAFF * weight))),
         ):
             for p in providers:
                 for k in range(2):
@@ -1344,7 +1347,11 @@ class CitySeed:
             for provider in providers
             for user in self.provider_leads[provider] + self.provider_staff[provider]
         ]
-        mean = self.n["hour_entries"] / (len(workers) * len(days) * (1 - ABSENT_SHARE))
+        # Entries per present day as in the full data set, fewer where a small fraction
+        # keeps more professionals than its share (every provider has two leads).
+        present_days = len(days) * (1 - ABSENT_SHARE)
+        full_mean = FULL["hour_entries"] / (FULL["provider_users"] * present_days)
+        mean = min(full_mean, self.n["hour_entries"] / (len(workers) * present_days))
         helps_of = defaultdict(list)
         for h in self.helps:
             if h.status == ApprovalStatus.APPROVED:
