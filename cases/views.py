@@ -396,9 +396,12 @@ def case_access(request, pk: int):
 
 
 @roles_required(*ASD_ROLES)
-@require_POST
+@sensitive_action
 def case_confidential(request, pk: int):
+    """Flag or unflag the case; after a password confirmation the GET leads back to the form."""
     case = _managed_case(request, pk)
+    if request.method != "POST":
+        return redirect("cases:case_access", case.pk)
     form = ConfidentialForm(request.POST)
     if not form.is_valid():
         return _render_access(request, case, confidential_form=form, status=400)

@@ -515,3 +515,23 @@ def test_restricted_or_anonymised_case_leaves_the_case_pages_for_everyone(
         assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
         assert case not in Case.objects.visible_to(user)
         assert case not in Case.objects.writable_by(user)
+
+
+def test_flagging_asks_for_the_password_when_the_last_confirmation_is_stale(
+    client, asd, case, settings
+):
+    settings.KIJUFAZ_REAUTH_MAX_AGE = 0
+    client.force_login(asd)
+    session = client.session
+    session["auth_confirmed_at"] = 0
+    session.save()
+
+    response = client.post(
+        reverse("cases:case_confidential", args=[case.pk]),
+        {"confidential": "on", "reason": "Angehörige"},
+    )
+
+    case.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("confirm_password"))
+    assert case.confidential is False

@@ -131,7 +131,8 @@ MATRIX = {
     # § 35 SGB I: owner and team lead decide who sees the case; an empty form answers 400.
     ("case_access", "GET"):       OWNER_WRITE,
     ("case_access", "POST"):      (302, 400, 403, 400, 404, 403, 403, 403, 403, 403, 403, 403),
-    ("case_confidential", "GET"): (302, 405, 405, 405, 405, 403, 403, 403, 403, 403, 403, 403),
+    # Flagging asks for the password when stale; its GET leads back to the access page.
+    ("case_confidential", "GET"): (302, 302, 403, 302, 404, 403, 403, 403, 403, 403, 403, 403),
     ("case_confidential", "POST"):(302, 400, 403, 400, 404, 403, 403, 403, 403, 403, 403, 403),
     # Revoking needs no form: the owner revokes, the lead's second revoke changes nothing.
     ("grant_revoke", "GET"):      (302, 405, 405, 405, 405, 403, 403, 403, 403, 403, 403, 403),
