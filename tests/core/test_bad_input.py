@@ -26,9 +26,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from budgets import services as budget_services
+from cases import services as case_services
 from controlling.models import Workshop
+from privacy.models import RetentionRule, RetentionRun
 from providers import services as provider_services
 from providers.models import Activity, HourKind
+from tests import factories as f
 from tests.budgets.conftest import make_contract
 
 pytestmark = pytest.mark.django_db
@@ -146,10 +149,12 @@ class _FormFields(HTMLParser):
 def world(
     asd,
     asd_colleague,
+    asdlead,
     fachkraft,
     traegerleitung,
     leitung,
     controlling,
+    datenschutz,
     case,
     provider,
     region,
@@ -186,6 +191,19 @@ def world(
         created_by=controlling,
     )
     staff_month = [fachkraft.pk, entry.date.year, entry.date.month]
+    entrusted_note = case_services.add_note(
+        case=case, kind="note", text="Anvertraut", by=asd, entrusted=True
+    )
+    rule = RetentionRule.objects.get(record_type="case_help")
+    run = RetentionRun.objects.create(due_on=today, due={"rules": []})
+    restricted = f.make_case(
+        asd,
+        family_name="Gesperrt",
+        opened_on=datetime.date(2015, 1, 5),
+        status="closed",
+        closed_on=datetime.date(2018, 6, 30),
+        restricted_at=timezone.now(),
+    )
     return {
         "cases:case_open": (asd, []),
         "cases:help_add": (asd, [case.pk]),
@@ -196,6 +214,10 @@ def world(
         "cases:case_close": (asd, [case.pk]),
         "cases:family_edit": (asd, [case.family_id]),
         "cases:person_add": (asd, [case.family_id]),
+        "cases:case_access": (asd, [case.pk]),
+        "cases:case_confidential": (asd, [case.pk]),
+        "cases:deputy_list": (asdlead, []),
+        "cases:note_readers": (asd, [entrusted_note.pk]),
         "providers:hour_sheet": (fachkraft, []),
         "providers:group_split": (fachkraft, []),
         "providers:group_offer_new": (traegerleitung, []),
@@ -212,6 +234,10 @@ def world(
         "confirm_password": (asd, []),
         "two_factor_setup": (asd, []),
         "two_factor_verify": (asd_colleague, []),
+        "privacy:retention_rule_edit": (datenschutz, [rule.pk]),
+        "privacy:retention_run_reject": (datenschutz, [run.pk]),
+        "privacy:retention_holds": (datenschutz, []),
+        "privacy:restricted_access": (asd, [restricted.pk]),
     }
 
 
@@ -225,6 +251,10 @@ FORMS = [
     "cases:case_close",
     "cases:family_edit",
     "cases:person_add",
+    "cases:case_access",
+    "cases:case_confidential",
+    "cases:deputy_list",
+    "cases:note_readers",
     "providers:hour_sheet",
     "providers:group_split",
     "providers:group_offer_new",
@@ -241,9 +271,17 @@ FORMS = [
     "confirm_password",
     "two_factor_setup",
     "two_factor_verify",
+    "privacy:retention_rule_edit",
+    "privacy:retention_run_reject",
+    "privacy:retention_holds",
+    "privacy:restricted_access",
 ]
 # The note form lives on the case page; its own URL takes POST only.
-FORM_PAGE = {"cases:note_add": ("cases:case_detail", "cases:note_add")}
+FORM_PAGE = {
+    "cases:note_add": ("cases:case_detail", "cases:note_add"),
+    "cases:case_confidential": ("cases:case_access", "cases:case_confidential"),
+    "privacy:retention_run_reject": ("privacy:retention_run", "privacy:retention_run_reject"),
+}
 DOMAIN_APPS = ("cases", "providers", "budgets", "controlling")
 
 
@@ -393,6 +431,7 @@ def pages(asd, fachkraft, traegerleitung, leitung, controlling, datenschutz, cas
         (controlling, reverse("controlling:workshop_list")),
         (datenschutz, reverse("privacy:audit_log")),
         (datenschutz, reverse("privacy:audit_export_csv")),
+        (datenschutz, reverse("privacy:access_request")),
     ]
 
 

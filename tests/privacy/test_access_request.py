@@ -318,3 +318,25 @@ def test_a_parent_gets_the_household_help_but_not_the_childrens_own_helps(family
 
     assert [h["id"] for h in data["helps"]] == [household_help.pk]
     assert data["helps"][0]["for"] == "household"
+
+
+@pytest.mark.parametrize("families", [1, 30])
+def test_search_and_preview_need_the_same_number_of_queries_for_few_and_many(
+    client, datenschutz, asd, provider, django_assert_max_num_queries, families
+):
+    for i in range(families):
+        case = f.make_case(asd, family_name="Yilmaz")
+        child = f.make_person(case.family, f"Kind{i}", birth_date=CHILD_BIRTH)
+        help = f.make_help(case, provider)
+        help.recipient = child
+        help.save(update_fields=["recipient"])
+        f.make_plan(help)
+        f.make_note(case)
+    client.force_login(datenschutz)
+
+    with django_assert_max_num_queries(12):
+        search = client.get(reverse("privacy:access_request"), {"name": "Yilmaz"})
+    with django_assert_max_num_queries(25):
+        preview = client.get(reverse("privacy:access_request_preview", args=[child.pk]))
+
+    assert search.status_code == preview.status_code == 200
