@@ -8,6 +8,7 @@ so concurrent bookings and reallocations queue instead of racing or deadlocking.
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -40,7 +41,9 @@ from .selectors import (
 
 
 def _lock_sub_budgets(contract: ServiceContract) -> dict[str, SubBudget]:
-    rows = SubBudget.objects.select_for_update().filter(contract=contract).order_by("kind")
+    rows = SubBudget.objects.filter(contract=contract).order_by("kind")
+    if settings.KIJUFAZ_ROW_LOCKS:
+        rows = rows.select_for_update()
     return {row.kind: row for row in rows}
 
 

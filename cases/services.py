@@ -305,7 +305,8 @@ def save_help_plan(
     overwriting their work; the unique (help, version) constraint catches the
     race of two saves at the same instant.
     """
-    current = help.plans.select_for_update().filter(is_current=True).first()
+    plans = help.plans.select_for_update() if settings.KIJUFAZ_ROW_LOCKS else help.plans
+    current = plans.filter(is_current=True).first()
     current_version = current.version if current else 0
     if current_version != based_on_version:
         raise PlanConflict
@@ -401,7 +402,8 @@ def set_confidential(*, case: Case, confidential: bool, reason: str, by) -> None
         user=by,
         action=AuditAction.CHANGE,
         obj=case,
-        changes={"fields": ["confidential"], "confidential": confidential},
+        # The reason is the justification the data protection officer reviews.
+        changes={"fields": ["confidential"], "confidential": confidential, "reason": reason},
     )
 
 

@@ -270,6 +270,10 @@ KIJUFAZ_REVIEW_INTERVAL_MONTHS = env_int("KIJUFAZ_REVIEW_INTERVAL_MONTHS", 6)
 # § 36 (2) SGB VIII: helps planned longer than this need a team consultation.
 KIJUFAZ_TEAM_DECISION_MONTHS = env_int("KIJUFAZ_TEAM_DECISION_MONTHS", 6)
 KIJUFAZ_ALLOW_DEMO_SEED = env_bool("KIJUFAZ_ALLOW_DEMO_SEED", DEBUG)
+# Row locks (select_for_update) serialise bookings, hour entries and help-plan saves.
+# Not read from the environment: only the concurrency tests switch them off, to show the
+# race they prevent (tests/core/test_parallel_requests.py).
+KIJUFAZ_ROW_LOCKS = True
 KIJUFAZ_BASE_URL = env_str("KIJUFAZ_BASE_URL", "http://127.0.0.1:8000")
 # Exports and far-reaching decisions ask for the password again after this many seconds.
 KIJUFAZ_REAUTH_MAX_AGE = env_int("KIJUFAZ_REAUTH_MAX_AGE", 900)
