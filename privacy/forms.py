@@ -4,7 +4,19 @@ from django.utils.translation import gettext_lazy as _
 from .models import RetentionRule
 
 
-class RetentionRuleForm(forms.ModelForm):
+class OneValueEach:
+    """A field sent twice (?reason=a&reason=b) is refused, not silently cut to the last."""
+
+    def clean(self):
+        data = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        for name in self.fields:
+            if getlist is not None and len(getlist(name)) > 1:
+                self.add_error(name, _("Enter one value only."))
+        return data
+
+
+class RetentionRuleForm(OneValueEach, forms.ModelForm):
     class Meta:
         model = RetentionRule
         fields = [
@@ -40,7 +52,7 @@ class RetentionRuleForm(forms.ModelForm):
         return data
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(OneValueEach, forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
@@ -49,7 +61,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(OneValueEach, forms.Form):
     comment = forms.CharField(
         label=_("Reason for the rejection"),
         max_length=2000,
@@ -57,7 +69,7 @@ class RejectForm(forms.Form):
     )
 
 
-class LegalHoldForm(forms.Form):
+class LegalHoldForm(OneValueEach, forms.Form):
     reference = forms.CharField(label=_("File number"), max_length=20)
     reason = forms.CharField(
         label=_("Reason for the legal hold"),
@@ -80,7 +92,7 @@ class LegalHoldForm(forms.Form):
         return reference
 
 
-class LiftHoldForm(forms.Form):
+class LiftHoldForm(OneValueEach, forms.Form):
     reason = forms.CharField(
         label=_("Reason for lifting the hold"),
         max_length=2000,
@@ -88,7 +100,7 @@ class LiftHoldForm(forms.Form):
     )
 
 
-class RestrictedReasonForm(forms.Form):
+class RestrictedReasonForm(OneValueEach, forms.Form):
     reason = forms.CharField(
         label=_("Why do you need to read this restricted case?"),
         min_length=10,
