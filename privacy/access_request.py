@@ -18,6 +18,7 @@ import json
 import re
 from decimal import Decimal
 
+from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -280,6 +281,14 @@ def _group_session(session: GroupSession) -> dict:
     }
 
 
+def _record_label(entry: AuditEntry) -> str:
+    try:
+        name = apps.get_model(entry.object_type)._meta.verbose_name
+    except (LookupError, ValueError):
+        name = entry.object_type
+    return f"{name} {entry.object_id}".strip()
+
+
 def _audit(entry: AuditEntry) -> dict:
     return {
         "at": _datetime(entry.at),
@@ -287,6 +296,7 @@ def _audit(entry: AuditEntry) -> dict:
         "action": entry.get_action_display(),
         "object_type": entry.object_type,
         "object_id": entry.object_id,
+        "record": _record_label(entry),
     }
 
 
@@ -417,6 +427,7 @@ def find_persons(*, name: str = "", birth_date: datetime.date | None = None):
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2})?$")
 
 
@@ -434,4 +445,6 @@ def for_print(value):
         return datetime.datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M")
     if isinstance(value, str) and _ISO_DATE.match(value):
         return datetime.date.fromisoformat(value).strftime("%d.%m.%Y")
+    if isinstance(value, str) and _AMOUNT.match(value):
+        return value.replace(".", ",")
     return value

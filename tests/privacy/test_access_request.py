@@ -283,6 +283,7 @@ def test_pdf_download_is_a_rendered_german_document_and_is_audited(
             assert gettext(heading) in text
     assert "Mehmet Yilmaz" in text
     assert "01.03.2017" in text
+    assert "20,00" in text  # approved hours per month, the German way
     assert ENTRUSTED_TEXT not in text
     assert "Ayşe" not in text
     assert AuditEntry.objects.filter(
