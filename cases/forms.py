@@ -576,15 +576,27 @@ class RiskAssessmentForm(forms.ModelForm):
 
 
 def _reason_field():
-    return forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    return forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ConfidentialForm(forms.Form):
+    """Both fields are single values: a repeated one is refused rather than guessed."""
+
     confidential = forms.BooleanField(
         label=_("Only the owner and the named people see this case (§ 35 SGB I)"),
         required=False,
     )
     reason = _reason_field()
+
+    def clean(self):
+        data = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        for name in self.fields:
+            if getlist is not None and len(getlist(name)) > 1:
+                self.add_error(name, _("Enter one value only."))
+        return data
 
 
 class CaseAccessGrantForm(forms.Form):
