@@ -327,3 +327,24 @@ def test_after_a_reset_the_user_enrols_again(client, asd):
     _password_login(client, asd)
 
     assert client.get(DESK)["Location"].startswith(SETUP)
+
+
+def test_a_verified_user_replaces_the_authenticator_after_the_password_again(client, asd):
+    old = _sign_in_with_second_factor(client, asd)
+    session = client.session
+    session[SESSION_KEY] = int(time.time()) - 3600
+    session.save()
+
+    stale = client.get(SETUP)
+
+    assert stale["Location"].startswith(reverse("confirm_password"))
+    client.post(reverse("confirm_password"), {"password": "demo", "next": SETUP})
+    page = client.get(SETUP)
+    assert page.context["replacing"] is True
+    new = TOTPDevice.objects.get(user=asd, confirmed=False)
+
+    client.post(SETUP, {"token": _current_code(new)})
+
+    assert list(TOTPDevice.objects.filter(user=asd)) == [new]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert client.get(DESK).status_code == 200
