@@ -38,7 +38,7 @@ import datetime
 import importlib.metadata
 import json
 import re
-import subprocess  # nosec B404 - runs pip-audit from this interpreter, no shell
+import subprocess  # nosec B404
 import sys
 import tomllib
 import urllib.error
@@ -287,7 +287,8 @@ def pip_audit_findings() -> list[Finding] | None:
         importlib.metadata.distribution("pip-audit")
     except importlib.metadata.PackageNotFoundError:
         return None
-    result = subprocess.run(  # nosec B603 - fixed arguments, this interpreter
+    # pip-audit with this interpreter and fixed arguments, no shell.
+    result = subprocess.run(  # nosec B603
         [sys.executable, "-m", "pip_audit", "--strict", "--skip-editable", "--format", "json"],
         capture_output=True,
         text=True,
