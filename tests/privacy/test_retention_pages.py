@@ -280,3 +280,24 @@ def test_list_pages_use_a_constant_number_of_queries(
         assert client.get(reverse("privacy:retention_runs")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("privacy:retention_rules")).status_code == 200
+
+
+@pytest.mark.parametrize("many", [1, 40])
+def test_due_holds_and_restricted_pages_need_the_same_queries_for_few_and_many_cases(
+    client, datenschutz, asd, many, django_assert_max_num_queries
+):
+    for i in range(many):
+        f.make_case(
+            asd,
+            family_name=f"Familie{i}",
+            opened_on=datetime.date(2000, 1, 1),
+            status=CaseStatus.CLOSED,
+            closed_on=datetime.date(2001, 1, 1),
+            restricted_at=timezone.now(),
+            legal_hold=i % 2 == 0,
+            legal_hold_reason="Klage" if i % 2 == 0 else "",
+        )
+    client.force_login(datenschutz)
+    for name in ("retention_due", "retention_holds", "restricted_cases"):
+        with django_assert_max_num_queries(30):
+            assert client.get(reverse(f"privacy:{name}")).status_code == 200
