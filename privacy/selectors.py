@@ -100,7 +100,11 @@ def cases_due_for_restriction(rule: RetentionRule, today: datetime.date) -> Quer
 
 def hour_entries_due(rule: RetentionRule, today: datetime.date) -> QuerySet:
     cutoff = months_before(today, rule.remove_after_months)
-    return HourEntry.objects.filter(date__lte=cutoff).exclude(note="")
+    return (
+        HourEntry.objects.filter(date__lte=cutoff)
+        .exclude(note="")
+        .exclude(help__case__legal_hold=True)
+    )
 
 
 def group_participants_due(rule: RetentionRule, today: datetime.date) -> QuerySet:
@@ -166,15 +170,14 @@ def due_per_rule(today: datetime.date | None = None) -> list[RuleDue]:
         if rule.is_case_rule:
             removal = cases_due_for_removal(rule, today)
             restriction = cases_due_for_restriction(rule, today)
-            held = removal.filter(legal_hold=True).union(
-                restriction.filter(legal_hold=True).values("pk")
-            )
+            held = set(_ids(removal.filter(legal_hold=True)))
+            held |= set(_ids(restriction.filter(legal_hold=True)))
             result.append(
                 RuleDue(
                     rule,
                     restrict=_ids(restriction.filter(legal_hold=False)),
                     remove=_ids(removal.filter(legal_hold=False)),
-                    held=sorted({pk for (pk,) in held.values_list("pk")}),
+                    held=sorted(held),
                 )
             )
         else:

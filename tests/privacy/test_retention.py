@@ -375,3 +375,17 @@ def test_default_rules_exist_for_every_record_type_and_await_confirmation():
     }
     assert not any(r.confirmed_by_office for r in rules)
     assert all(r.legal_reasoning for r in rules)
+
+
+def test_hour_notes_of_a_case_under_legal_hold_are_kept(
+    world, fachkraft, datenschutz, django_capture_on_commit_callbacks
+):
+    held_help = world["held"].helps.get()
+    entry = log_hours(held_help, fachkraft, held_help.end, "Termin beim Familiengericht")
+
+    approve_and_execute(
+        services.propose_run(today=TODAY), datenschutz, django_capture_on_commit_callbacks
+    )
+
+    assert HourEntry.objects.get(pk=entry.pk).note == "Termin beim Familiengericht"
+    assert HourEntry.objects.get(help__case=world["old"]).note == ""
