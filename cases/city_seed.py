@@ -7,14 +7,15 @@ approvals, 2,000 group offers with their sessions, and the service contracts of
 every region and year with plan lines, postings and some reallocations.
 `fraction` scales every count (0.001 gives a data set for tests in seconds).
 
-Speed: every table is written with PostgreSQL COPY (text format) from an
-in-memory buffer, ids are assigned here, and for the big tables the secondary
-indexes, unique/exclusion and foreign-key constraints are dropped for the load
-and re-created afterwards from their exact catalogue definitions (a sorted index
-build and one validating join per foreign key are much cheaper than five
-million single-row index insertions and twenty million queued deferred FK
-checks). CHECK constraints stay on, so the database validates every row; the
-re-created exclusion constraint proves that no hour entries overlap.
+Speed: every table is written with one streamed PostgreSQL COPY (text format;
+the rows are generated while the server stores the earlier ones), ids are
+assigned here, and for the big tables the secondary indexes and the unique and
+foreign-key constraints are dropped for the load and re-created afterwards from
+their exact catalogue definitions (a sorted index build and one validating join
+per foreign key are much cheaper than five million single-row index insertions
+and twenty million deferred FK checks). CHECK constraints and the exclusion
+constraint against overlapping hour entries stay on during the load, so the
+database validates every row as it arrives.
 
 Everything is derived from one `random.Random(seed)` per topic and from
 `today`, so two runs on the same day give the same rows.
@@ -48,8 +49,10 @@ from cases.management.commands.seed_demo import (
     BASIS_WEIGHTS,
     CLOSING_REASONS,
     CULTURE_WEIGHTS,
+    FAMILY_HELP_SHARE,
     FIRST_NAMES,
     HOURS,
+    RECIPIENT_AGES,
     SETTING_WEIGHTS,
     STREETS,
     SURNAMES,
@@ -383,19 +386,11 @@ class Loader:
         return count
 
     def _copy(self, table, columns, rows, lines) -> int:
-        sql = f'COPY "{table}" ({columns}) FROM STDIN'
-        count, buffer = 0, io.StringIO()
+        """One streamed COPY: rows are generated while the server stores the earlier ones."""
         source = lines if lines is not None else ("\t".join(map(_text, r)) + "\n" for r in rows)
-        for line in source:
-            buffer.write(line)
-            count += 1
-            if count % 200_000 == 0:
-                buffer.seek(0)
-                self.cursor.copy_expert(sql, buffer)
-                buffer = io.StringIO()
-        buffer.seek(0)
-        self.cursor.copy_expert(sql, buffer)
-        return count
+        stream = _Stream(source)
+        self.cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', stream, size=1 << 20)
+        return stream.count
 
     def reset_sequence(self, table: str) -> None:
         self.cursor.execute(
@@ -405,11 +400,16 @@ class Loader:
 
     @contextmanager
     def deferred_indexes(self, table: str):
-        """Drop secondary indexes and unique/exclusion/FK constraints; re-create them exactly."""
+        """Drop secondary indexes and unique/FK constraints; re-create them exactly.
+
+        Exclusion constraints stay: building their GiST index afterwards costs as much
+        as inserting into it row by row (measured), and during a streamed COPY the
+        server does that work while we generate the next rows.
+        """
         cursor = self.cursor
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u', 'x') "
+            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') "
             "ORDER BY contype, conname",
             [table],
         )
@@ -440,6 +440,27 @@ class Loader:
 @contextmanager
 def _nothing():
     yield
+
+
+class _Stream(io.TextIOBase):
+    """A file-like view of generated COPY lines, read by psycopg2 in chunks."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        chunk, length = [], 0
+        for line in self.lines:
+            chunk.append(line)
+            length += len(line)
+            if 0 <= size <= length:
+                break
+        self.count += len(chunk)
+        return "".join(chunk)
 
 
 class CitySeed:
@@ -882,10 +903,15 @@ class CitySeed:
             h.provider = rng.choice(self.region_providers[c.region])
         people = self.provider_staff[h.provider] + self.provider_leads[h.provider][:1]
         h.staff = rng.choice(people)
-        kids = self.children[c.family]
         h.recipient = None
-        if kids and rng.random() >= {"31": 1.0, "27_2": 0.4, "28": 0.3}.get(h.basis, 0.0):
-            h.recipient = rng.choice(kids)[0]
+        if rng.random() >= FAMILY_HELP_SHARE.get(h.basis, 0.0):
+            low, high = RECIPIENT_AGES[h.basis]
+            kids = [
+                person
+                for person, born in self.children[c.family]
+                if low <= (start - born).days // 365.25 <= high
+            ]
+            h.recipient = rng.choice(kids) if kids else None
         months = rng.choice(COUNSELLING_MONTHS if h.basis == "28" else PLANNED_MONTHS[h.setting])
         h.planned_end = _add_months(start, months)
         planned_days = (h.planned_end - start).days
