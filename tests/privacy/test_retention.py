@@ -389,3 +389,34 @@ def test_hour_notes_of_a_case_under_legal_hold_are_kept(
 
     assert HourEntry.objects.get(pk=entry.pk).note == "Termin beim Familiengericht"
     assert HourEntry.objects.get(help__case=world["old"]).note == ""
+
+
+def test_a_case_without_help_is_anonymised_not_deleted_when_figures_depend_on_it(
+    asd, provider, datenschutz
+):
+    case = f.make_case(asd, family_name="Gruppenfamilie", opened_on=months_before(TODAY, 96))
+    child = f.make_person(case.family, "Gerda")
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.CLOSED, closed_on=months_before(TODAY, 72)
+    )
+    offer = GroupOffer.objects.create(
+        provider=provider,
+        region=case.family.region,
+        topic="Spielgruppe",
+        target_group="Kinder",
+        starts_on=months_before(TODAY, 90),
+    )
+    session = GroupSession.objects.create(
+        offer=offer, date=months_before(TODAY, 90), duration_minutes=60
+    )
+    session.registered_participants.add(child)
+
+    run = services.propose_run(today=TODAY)
+    services.approve_run(run=run, by=datenschutz)
+    services.execute_run(run.pk)
+
+    case.refresh_from_db()
+    assert case.anonymised_at is not None
+    assert session.registered_participants.get().pk == child.pk
+    entry = DeletionProtocol.objects.get(run=run, record_type="case_no_help")
+    assert entry.action == ProtocolAction.ANONYMISED

@@ -301,3 +301,10 @@ def test_due_holds_and_restricted_pages_need_the_same_queries_for_few_and_many_c
     for name in ("retention_due", "retention_holds", "restricted_cases"):
         with django_assert_max_num_queries(30):
             assert client.get(reverse(f"privacy:{name}")).status_code == 200
+
+
+def test_a_restricted_case_is_hidden_from_its_own_caseworker(client, asd, restricted):
+    client.force_login(asd)
+
+    assert client.get(reverse("cases:case_detail", args=[restricted.pk])).status_code == 404
+    assert restricted.reference not in client.get(reverse("cases:case_list")).text
