@@ -302,12 +302,20 @@ class HelpQuerySet(models.QuerySet):
     def visible_to(self, user):
         if user.is_authenticated and user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD):
             today = timezone.localdate()
-            return (
-                self.serving_provider(user.provider_id, today)
-                .filter(case__restricted_at__isnull=True, case__anonymised_at__isnull=True)
-                .filter(Q(case__confidential=False) | _named_on(user, today, "case"))
+            return self.serving_provider(user.provider_id, today).hiding_confidential_from(
+                user, today
             )
         return self.filter(case__in=Case.objects.visible_to(user))
+
+    def hiding_confidential_from(self, user, today: datetime.date | None = None):
+        """Leaves out helps on restricted or anonymised cases, and on confidential cases
+        (§ 35 SGB I) whose owner is not `user` and that do not name her."""
+        today = today or timezone.localdate()
+        return self.filter(
+            case__restricted_at__isnull=True, case__anonymised_at__isnull=True
+        ).filter(
+            Q(case__confidential=False) | Q(case__owner_id=user.pk) | _named_on(user, today, "case")
+        )
 
     def ending_within(self, days: int, today: datetime.date | None = None):
         today = today or timezone.localdate()

@@ -20,10 +20,12 @@ def hours(minutes: int | None) -> Decimal:
     return (Decimal(minutes or 0) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def loggable_helps(provider_id: int, today: datetime.date):
-    """Helps a provider's staff can log on: active now or within the last two months."""
+def loggable_helps(provider_id: int, today: datetime.date, *, user=None):
+    """Helps a provider's staff can log on: active now or within the last two months
+    (for `user`: without the confidential cases she is not named for, § 35 SGB I)."""
+    helps = Help.objects.all() if user is None else Help.objects.hiding_confidential_from(user)
     return (
-        Help.objects.active_in(today - datetime.timedelta(days=62), today)
+        helps.active_in(today - datetime.timedelta(days=62), today)
         .filter(provider_id=provider_id)
         .select_related("case__family")
         .order_by("case__family__name", "start")
@@ -71,7 +73,7 @@ def hour_sheet(user, monday: datetime.date, today: datetime.date) -> dict:
     month_total = (
         HourEntry.objects.filter(staff=user).in_month(month).aggregate(t=Sum("minutes"))["t"] or 0
     )
-    helps = list(loggable_helps(user.provider_id, today))
+    helps = list(loggable_helps(user.provider_id, today, user=user))
     delivered = dict(
         HourEntry.objects.filter(help__in=[h.pk for h in helps])
         .in_month(month)

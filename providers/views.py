@@ -52,7 +52,7 @@ def hour_sheet(request):
     monday, ok = parse_week(request.GET.get("week"), today)
     if not ok:
         messages.warning(request, _("The week was not understood; showing the current week."))
-    helps = loggable_helps(user.provider_id, today)
+    helps = loggable_helps(user.provider_id, today, user=user)
     default_day = min(today, monday + datetime.timedelta(days=6))
     form = HourEntryForm(request.POST or None, helps=helps, initial={"date": default_day})
     status = 200
@@ -110,7 +110,7 @@ def entry_edit(request, pk: int):
         return redirect("providers:entry_correct", pk=entry.corrects_id)
     if entry.is_locked:
         return redirect("providers:entry_correct", pk=entry.pk)
-    helps = loggable_helps(request.user.provider_id, timezone.localdate())
+    helps = loggable_helps(request.user.provider_id, timezone.localdate(), user=request.user)
     initial = {
         name: getattr(entry, name)
         for name in (
@@ -204,7 +204,7 @@ def copy_last_week(request):
 
 @roles_required(*PROVIDER_ROLES)
 def group_split(request):
-    helps = loggable_helps(request.user.provider_id, timezone.localdate())
+    helps = loggable_helps(request.user.provider_id, timezone.localdate(), user=request.user)
     form = GroupSplitForm(request.POST or None, helps=helps, initial={"date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -487,7 +487,9 @@ def _participant_choices(user):
     # Registered participants come from families the provider already works with.
     return (
         Person.objects.filter(
-            family__cases__helps__in=Help.objects.serving_provider(user.provider_id)
+            family__cases__helps__in=Help.objects.serving_provider(
+                user.provider_id
+            ).hiding_confidential_from(user)
         )
         .distinct()
         .order_by("last_name", "first_name")

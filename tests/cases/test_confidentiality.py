@@ -535,3 +535,17 @@ def test_flagging_asks_for_the_password_when_the_last_confirmation_is_stale(
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("confirm_password"))
     assert case.confidential is False
+
+
+def test_provider_hour_sheet_offers_the_confidential_help_only_to_named_staff(
+    client, fachkraft, confidential_case
+):
+    client.force_login(fachkraft)
+    family = confidential_case.family.name
+
+    unnamed = client.get(reverse("providers:hour_sheet")).content.decode()
+    name(fachkraft, confidential_case)
+    named = client.get(reverse("providers:hour_sheet")).content.decode()
+
+    assert family not in unnamed
+    assert family in named
