@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -348,3 +349,8 @@ def test_a_verified_user_replaces_the_authenticator_after_the_password_again(cli
     assert list(TOTPDevice.objects.filter(user=asd)) == [new]
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()
     assert client.get(DESK).status_code == 200
+
+
+def test_the_admin_never_sees_authenticator_secrets_or_backup_codes():
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)
