@@ -341,3 +341,11 @@ def test_search_and_preview_need_the_same_number_of_queries_for_few_and_many(
         preview = client.get(reverse("privacy:access_request_preview", args=[child.pk]))
 
     assert search.status_code == preview.status_code == 200
+
+
+def test_the_data_protection_officer_finds_access_requests_in_the_navigation(client, datenschutz):
+    client.force_login(datenschutz)
+
+    page = client.get(reverse("privacy:access_request"))
+
+    assert f'href="{reverse("privacy:access_request")}"' in page.content.decode()
