@@ -368,9 +368,9 @@ def export_month(request, fmt: str):
 def proof_of_service(request, pk: int, year: int, month: int):
     """The monthly Leistungsnachweis of one help, as the provider sends it to the office."""
     help = get_object_or_404(
-        Help.objects.filter(provider_id=request.user.provider_id).select_related(
-            "case__family", "provider"
-        ),
+        Help.objects.filter(provider_id=request.user.provider_id)
+        .hiding_confidential_from(request.user)
+        .select_related("case__family", "provider"),
         pk=pk,
     )
     if request.user.role != Role.PROVIDER_LEAD:

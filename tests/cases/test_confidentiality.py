@@ -549,3 +549,17 @@ def test_provider_hour_sheet_offers_the_confidential_help_only_to_named_staff(
 
     assert family not in unnamed
     assert family in named
+
+
+def test_provider_lead_prints_no_proof_of_service_for_a_confidential_case_unless_named(
+    client, traegerleitung, confidential_case
+):
+    help = confidential_case.helps.get()
+    url = reverse("providers:proof_of_service", args=[help.pk, f.today().year, f.today().month])
+    client.force_login(traegerleitung)
+
+    unnamed = client.get(url)
+    name(traegerleitung, confidential_case)
+    named = client.get(url)
+
+    assert (unnamed.status_code, named.status_code) == (404, 200)
