@@ -1,11 +1,15 @@
 """The department head's budget dashboard: every figure for a year, all regions at once."""
 
 import datetime
+import hashlib
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -14,19 +18,19 @@ from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from core import charts
 from core.periods import month_end
 
-from .models import ServiceContract, SubBudgetKind
+from .models import Posting, ServiceContract, SubBudgetKind
 from .selectors import (
     ZERO,
     billed_days_expression,
-    committed_by_region,
-    flexible_spent_by,
+    committed_cost,
+    in_force_on,
     money,
     planned_by_contract,
-    stationary_by,
     stationary_rates,
 )
 
 MONTHS = range(1, 13)
+CHART_CACHE_SECONDS = 24 * 3600
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -128,163 +132,299 @@ class RegionYear:
         return out
 
 
-def _monthly_stationary(region_ids, year: int, as_of: datetime.date) -> dict[int, list]:
-    """Stationary cost per region and month up to `as_of`, in ONE query."""
+def _stationary_rows(region_ids, spans: list, by_legal_basis: bool) -> list[dict]:
+    """Stationary days and cost per region (and legal basis) for each span, in ONE query.
+
+    `spans` are (tag, year, as_of, monthly): a monthly span gets days d{tag}_{m} and cost
+    c{tag}_{m} for every month up to `as_of`, the others d{tag} and c{tag} for the year up
+    to `as_of`; the commitment k{tag} as of `as_of` is added if the year is still running.
+    """
+    money_field = DecimalField(max_digits=14, decimal_places=2)
     aggregates = {}
-    for month in MONTHS:
-        start, end = month_bounds(year, month)
-        if start > as_of:
-            aggregates[f"m{month}"] = Value(ZERO, output_field=DecimalField())
-            continue
-        end = min(end, as_of)
-        aggregates[f"m{month}"] = Sum(
-            billed_days_expression(start, end) * Coalesce("amount", Value(ZERO)),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
+
+    def add(name: str, start: datetime.date, end: datetime.date) -> None:
+        days = billed_days_expression(start, end)
+        aggregates[f"d{name}"] = Sum(days)
+        aggregates[f"c{name}"] = Sum(
+            days * Coalesce("amount", Value(ZERO)), output_field=money_field
         )
-    rows = (
+
+    for tag, year, as_of, monthly in spans:
+        if monthly:
+            for month in MONTHS:
+                start, end = month_bounds(year, month)
+                if start <= as_of:
+                    add(f"{tag}_{month}", start, min(end, as_of))
+        else:
+            add(tag, datetime.date(year, 1, 1), as_of)
+        if as_of < datetime.date(year, 12, 31):
+            aggregates[f"k{tag}"] = committed_cost(as_of, filter=in_force_on(as_of))
+    first = datetime.date(min(span[1] for span in spans), 1, 1)
+    last = datetime.date(max(span[1] for span in spans), 12, 31)
+    group = ["help__case__family__region"] + (["help__legal_basis"] if by_legal_basis else [])
+    return list(
         stationary_rates(region_ids)
-        .filter(help__start__lte=datetime.date(year, 12, 31))
-        .filter(Q(help__end__isnull=True) | Q(help__end__gt=datetime.date(year, 1, 1)))
-        .values("help__case__family__region")
+        .filter(help__start__lte=last, valid_from__lte=last)
+        .filter(Q(help__end__isnull=True) | Q(help__end__gt=first))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+        .values(*group)
         .annotate(**aggregates)
+        .order_by()
     )
-    return {r["help__case__family__region"]: [money(r[f"m{m}"]) for m in MONTHS] for r in rows}
 
 
-def _monthly_active_helps(region_ids, year: int) -> dict[tuple[int, bool], list]:
-    """Active helps per region, month and ambulant-or-not in ONE query."""
+def _help_rows(region_ids, year: int, as_of: datetime.date) -> list[dict]:
+    """Helps active per month of `year` and up to `as_of`, grouped by region, setting,
+    legal basis and provider: the charts and the drill-down from ONE query."""
     aggregates = {}
     for month in MONTHS:
         start, end = month_bounds(year, month)
         aggregates[f"m{month}"] = Count(
             "id", filter=Q(start__lte=end) & (Q(end__isnull=True) | Q(end__gte=start))
         )
-    rows = (
-        Help.objects.active_in(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
-        .filter(case__family__region__in=region_ids)
-        .values("case__family__region", "setting")
-        .annotate(**aggregates)
+    first = datetime.date(year, 1, 1)
+    aggregates["so_far"] = Count(
+        "id", filter=Q(start__lte=as_of) & (Q(end__isnull=True) | Q(end__gte=first))
     )
-    out: dict[tuple[int, bool], list] = defaultdict(lambda: [0] * 12)
-    for r in rows:
-        key = (r["case__family__region"], r["setting"] in AMBULANT_SETTINGS)
-        out[key] = [a + r[f"m{m}"] for a, m in zip(out[key], MONTHS, strict=True)]
-    return out
+    return list(
+        Help.objects.active_in(first, datetime.date(year, 12, 31))
+        .filter(case__family__region__in=region_ids)
+        .values("case__family__region", "setting", "legal_basis", "provider__name")
+        .annotate(**aggregates)
+        .order_by()
+    )
 
 
-def families_reached_by_region(region_ids, start: datetime.date, end: datetime.date) -> dict:
-    """Families with an active help in the period plus families of registered participants."""
+def _reached(start: datetime.date, end: datetime.date):
     from providers.models import GroupSession
 
     with_help = Help.objects.active_in(start, end).filter(case__family=OuterRef("pk"))
     in_group = GroupSession.objects.filter(
         date__gte=start, date__lte=end, registered_participants__family=OuterRef("pk")
     )
-    rows = (
-        Family.objects.filter(region__in=region_ids)
-        .filter(Exists(with_help) | Exists(in_group))
-        .values("region")
-        .annotate(n=Count("id"))
+    return Q(Exists(with_help)) | Q(Exists(in_group))
+
+
+def families_reached_in(region_ids, periods: list) -> dict[int, list[int]]:
+    """Families with an active help or a registered participant, per region, for each
+    (start, end) period, in ONE query."""
+    aggregates = {
+        f"n{i}": Count("id", filter=_reached(start, end)) for i, (start, end) in enumerate(periods)
+    }
+    rows = Family.objects.filter(region__in=region_ids).values("region").annotate(**aggregates)
+    return {r["region"]: [r[f"n{i}"] for i in range(len(periods))] for r in rows}
+
+
+def families_reached_by_region(region_ids, start: datetime.date, end: datetime.date) -> dict:
+    """Families with an active help in the period plus families of registered participants."""
+    return {
+        region: counts[0]
+        for region, counts in families_reached_in(region_ids, [(start, end)]).items()
+        if counts[0]
+    }
+
+
+def _flexible_rows(region_ids, spans: list) -> list[dict]:
+    """Flexible postings per region, year and month for the (start, end) spans (ONE query)."""
+    booked = reduce(
+        operator.or_, (Q(booked_on__gte=start, booked_on__lte=end) for start, end in spans)
     )
-    return {r["region"]: r["n"] for r in rows}
+    rows = (
+        Posting.objects.filter(
+            booked,
+            sub_budget__kind=SubBudgetKind.FLEXIBLE,
+            sub_budget__contract__region__in=region_ids,
+        )
+        .values("sub_budget__contract__region", "booked_on__year", "booked_on__month")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return [{**row, "total": money(row["total"])} for row in rows]
 
 
-def region_years(year: int, regions, today: datetime.date, detailed: bool = True) -> list:
-    """Figures of every given region for one year (a constant number of queries)."""
+def _collect(
+    year: int,
+    regions,
+    today: datetime.date,
+    *,
+    detailed: bool,
+    previous: bool,
+    contracts=None,
+    reach: bool = True,
+):
+    """The figures of `year` (and of the year before), a constant number of queries:
+    contracts (unless given), plan lines, reallocations, flexible postings, stationary
+    costs with the commitment and families reached (unless `reach` is off), plus the
+    helps per month when `detailed`."""
     regions = list(regions)
     region_ids = [r.pk for r in regions]
-    contracts = {
-        c.region_id: c for c in ServiceContract.objects.filter(year=year, region__in=region_ids)
+    years = [year, year - 1] if previous else [year]
+    as_of = {y: as_of_for(y, today) for y in years}
+    if contracts is None:
+        contracts = ServiceContract.objects.filter(year__in=years, region__in=region_ids)
+    contracts = {(c.year, c.region_id): c for c in contracts}
+    figures = {
+        y: {
+            r.pk: RegionYear(contracts.get((y, r.pk)), r.pk, r.name, as_of=as_of[y])
+            for r in regions
+        }
+        for y in years
     }
-    as_of = as_of_for(year, today)
-    first = datetime.date(year, 1, 1)
-    result = {r.pk: RegionYear(contracts.get(r.pk), r.pk, r.name, as_of=as_of) for r in regions}
-
     planned = planned_by_contract(list(contracts.values()), as_of)
-    for region_id, contract in contracts.items():
+    for (y, region_id), contract in contracts.items():
         for kind in SubBudgetKind.values:
-            getattr(result[region_id], kind).planned = planned[(contract.pk, kind)]
+            getattr(figures[y][region_id], kind).planned = planned[(contract.pk, kind)]
 
-    for row in flexible_spent_by(region_ids, first, as_of):
-        result[row["sub_budget__contract__region"]].flexible.booked = row["total"]
-    for row in stationary_by(
-        stationary_rates(region_ids), first, as_of, "help__case__family__region"
-    ):
-        ry = result[row["help__case__family__region"]]
-        ry.stationary.booked, ry.stationary_days = row["cost"], row["days"]
-    if as_of < datetime.date(year, 12, 31):
-        for region_id, amount in committed_by_region(region_ids, as_of).items():
-            result[region_id].stationary.committed = amount
-    elapsed = (as_of - first).days + 1
-    remaining = (datetime.date(year, 12, 31) - as_of).days
-    for ry in result.values():
-        run_rate = ry.flexible.booked / elapsed if elapsed else ZERO
-        ry.flexible.forecast = money(ry.flexible.booked + run_rate * remaining)
-        ry.stationary.forecast = ry.stationary.booked + ry.stationary.committed
-    for region_id, n in families_reached_by_region(region_ids, first, as_of).items():
-        result[region_id].families_reached = n
+    spans = [(datetime.date(y, 1, 1), as_of[y]) for y in years]
+    for row in _flexible_rows(region_ids, spans):
+        ry = figures[row["booked_on__year"]][row["sub_budget__contract__region"]]
+        ry.flexible.booked += row["total"]
+        ry.monthly_flexible[row["booked_on__month"] - 1] += row["total"]
 
+    tags = {y: f"y{i}" for i, y in enumerate(years)}
+    stationary = _stationary_rows(
+        region_ids,
+        [(tags[y], y, as_of[y], detailed and y == year) for y in years],
+        by_legal_basis=detailed,
+    )
+    for row in stationary:
+        for y in years:
+            ry, tag = figures[y][row["help__case__family__region"]], tags[y]
+            if detailed and y == year:
+                for month in MONTHS:
+                    cost = money(row.get(f"c{tag}_{month}"))
+                    ry.monthly_stationary[month - 1] += cost
+                    ry.stationary.booked += cost
+                    ry.stationary_days += row.get(f"d{tag}_{month}") or 0
+            else:
+                ry.stationary.booked += money(row[f"c{tag}"])
+                ry.stationary_days += row[f"d{tag}"] or 0
+            ry.stationary.committed += money(row.get(f"k{tag}"))
+
+    for y in years:
+        first, last = datetime.date(y, 1, 1), datetime.date(y, 12, 31)
+        elapsed = (as_of[y] - first).days + 1
+        remaining = (last - as_of[y]).days
+        for ry in figures[y].values():
+            run_rate = ry.flexible.booked / elapsed if elapsed else ZERO
+            ry.flexible.forecast = money(ry.flexible.booked + run_rate * remaining)
+            ry.stationary.forecast = ry.stationary.booked + ry.stationary.committed
+    periods = [(datetime.date(y, 1, 1), as_of[y]) for y in years]
+    reached = families_reached_in(region_ids, periods) if reach else {}
+    for region_id, counts in reached.items():
+        for y, n in zip(years, counts, strict=True):
+            figures[y][region_id].families_reached = n
+
+    helps = []
     if detailed:
-        monthly_flex = flexible_spent_by(region_ids, first, as_of, "booked_on__month")
-        for row in monthly_flex:
-            ry = result[row["sub_budget__contract__region"]]
-            ry.monthly_flexible[row["booked_on__month"] - 1] += row["total"]
-        for region_id, months in _monthly_stationary(region_ids, year, as_of).items():
-            result[region_id].monthly_stationary = months
-        for (region_id, ambulant), months in _monthly_active_helps(region_ids, year).items():
-            ry = result[region_id]
+        helps = _help_rows(region_ids, year, as_of[year])
+        for row in helps:
+            ry = figures[year][row["case__family__region"]]
+            months = [row[f"m{m}"] for m in MONTHS]
             ry.monthly_active = [a + b for a, b in zip(ry.monthly_active, months, strict=True)]
-            if ambulant:
-                ry.monthly_ambulant = months
-    return list(result.values())
+            if row["setting"] in AMBULANT_SETTINGS:
+                ry.monthly_ambulant = [
+                    a + b for a, b in zip(ry.monthly_ambulant, months, strict=True)
+                ]
+    return figures, stationary, helps
+
+
+def region_years(
+    year: int, regions, today: datetime.date, detailed: bool = True, **options
+) -> list:
+    """Figures of every given region for one year (a constant number of queries).
+
+    `contracts=[...]` passes the year's contracts already loaded; `reach=False` leaves
+    out the families reached (and their query) for pages that do not show them."""
+    figures, __, __ = _collect(year, regions, today, detailed=detailed, previous=False, **options)
+    return list(figures[year].values())
+
+
+@dataclass
+class Dashboard:
+    current: list
+    previous: dict
+    drill: dict
+
+
+def dashboard(year: int, regions, today: datetime.date) -> Dashboard:
+    """Everything the department head's dashboard shows of `year` and the year before,
+    the drill-down computed from the same result sets."""
+    figures, stationary, helps = _collect(year, regions, today, detailed=True, previous=True)
+    return Dashboard(
+        current=list(figures[year].values()),
+        previous=figures[year - 1],
+        drill=_drill(stationary, helps),
+    )
 
 
 def drill_down(year: int, region_ids, today: datetime.date) -> dict:
     """Counts and costs by legal basis and by provider; groups under the threshold hidden."""
+    as_of = as_of_for(year, today)
+    stationary = _stationary_rows(region_ids, [("y0", year, as_of, True)], by_legal_basis=True)
+    return _drill(stationary, _help_rows(region_ids, year, as_of))
+
+
+def _drill(stationary: list[dict], helps: list[dict]) -> dict:
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD
-    first, last = datetime.date(year, 1, 1), as_of_for(year, today)
-    helps = Help.objects.active_in(first, last).filter(case__family__region__in=region_ids)
-    by_basis = helps.values("legal_basis").annotate(n=Count("id")).order_by("legal_basis")
-    by_provider = (
-        helps.values("provider__name", "setting")
-        .annotate(n=Count("id"))
-        .order_by("provider__name", "setting")
-    )
-    cost_by_basis = {
-        r["help__legal_basis"]: r
-        for r in stationary_by(stationary_rates(region_ids), first, last, "help__legal_basis")
-    }
+    cost_by_basis: dict[str, dict] = {}
+    for row in stationary:
+        cost = cost_by_basis.setdefault(row["help__legal_basis"], {"days": 0, "cost": ZERO})
+        for month in MONTHS:
+            cost["days"] += row.get(f"dy0_{month}") or 0
+            cost["cost"] += money(row.get(f"cy0_{month}"))
+    by_basis: dict[str, int] = defaultdict(int)
+    by_provider: dict[tuple, int] = defaultdict(int)
+    for row in helps:
+        if row["so_far"]:
+            by_basis[row["legal_basis"]] += row["so_far"]
+            by_provider[(row["provider__name"], row["setting"])] += row["so_far"]
     basis_rows = []
-    for row in by_basis:
-        cost = cost_by_basis.get(row["legal_basis"])
-        suppressed = row["n"] < threshold
+    for basis in sorted(by_basis):
+        n, cost = by_basis[basis], cost_by_basis.get(basis)
+        suppressed = n < threshold
         basis_rows.append(
             {
-                "label": LegalBasis(row["legal_basis"]).label,
-                "count": None if suppressed else row["n"],
+                "label": LegalBasis(basis).label,
+                "count": None if suppressed else n,
                 "cost": None if suppressed or cost is None else cost["cost"],
                 "days": None if suppressed or cost is None else cost["days"],
             }
         )
     provider_rows = [
         {
-            "provider": r["provider__name"],
-            "setting": Setting(r["setting"]).label,
-            "count": None if r["n"] < threshold else r["n"],
+            "provider": name,
+            "setting": Setting(setting).label,
+            "count": None if n < threshold else n,
         }
-        for r in by_provider
+        for (name, setting), n in sorted(
+            by_provider.items(), key=lambda item: (item[0][0] is None, item[0])
+        )
     ]
     return {"by_basis": basis_rows, "by_provider": provider_rows, "threshold": threshold}
 
 
+def _cached_line_chart(series: dict, *, title: str, ylabel: str) -> str:
+    """A matplotlib chart costs ~100 ms, more than all the figures of a region: keep the
+    rendered SVG in the cache under a key made of everything it shows (content-addressed,
+    so a changed figure, title or language simply makes a new key; nothing to invalidate)."""
+    fingerprint = repr((sorted((str(k), v) for k, v in series.items()), title, ylabel))
+    key = "budgets:chart:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    chart = cache.get(key)
+    if chart is None:
+        chart = charts.line_chart(series, title=title, ylabel=ylabel)
+        cache.set(key, chart, CHART_CACHE_SECONDS)
+    return chart
+
+
 def charts_for(ry: RegionYear) -> dict:
     """The budget charts of a region-year: the dashboard and the PDF report use these."""
-    burn = charts.line_chart(
+    burn = _cached_line_chart(
         {_("spent (cumulative)"): ry.cumulative_spent(), _("plan (linear)"): ry.cumulative_plan()},
         title=_("Spending against plan, %(region)s") % {"region": ry.region_name},
         ylabel="€",
     )
-    share = charts.line_chart(
+    share = _cached_line_chart(
         {
             _("ambulant share by count"): ry.monthly_share_by_count(),
             _("ambulant share by cost"): ry.monthly_share_by_cost(),

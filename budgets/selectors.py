@@ -5,8 +5,10 @@ dashboard over many regions costs the same number of queries as over one.
 """
 
 import datetime
+import operator
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 
 from django.db.models import DateField, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
@@ -91,34 +93,46 @@ def stationary_cost(rates, start: datetime.date, end: datetime.date) -> tuple[in
     return totals["days"] or 0, money(totals["cost"])
 
 
+def committed_days_expression(day: datetime.date):
+    """Days an ongoing placement is still to be billed after `day`: from day + 1 to the
+    day before its (planned) end, or to 31 December."""
+    after_year = datetime.date(day.year, 12, 31) + ONE_DAY
+    last_excl = Least(
+        Coalesce("help__end", "help__planned_end", _date(after_year)),
+        _date(after_year),
+        output_field=DateField(),
+    )
+    return Greatest(DaysBetween(last_excl, _date(day + ONE_DAY)), Value(0))
+
+
+def in_force_on(day: datetime.date) -> Q:
+    """Rate periods in force on `day` of placements ongoing on `day`."""
+    return (
+        Q(valid_from__lte=day, help__start__lte=day)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        & (Q(help__end__isnull=True) | Q(help__end__gt=day))
+    )
+
+
+def committed_cost(day: datetime.date, **extra) -> Sum:
+    return Sum(
+        committed_days_expression(day) * Coalesce("amount", Value(ZERO)),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+        **extra,
+    )
+
+
 def committed_by_region(region_ids, day: datetime.date) -> dict[int, Decimal]:
     """Committed stationary costs as of `day`, per region.
 
     Ongoing placements are billed from day + 1 to the day before their (planned)
     end, or to 31 December, at the rate in force on `day`.
     """
-    year_end = datetime.date(day.year, 12, 31)
-    after_year = year_end + ONE_DAY
-    first = _date(day + ONE_DAY)
-    last_excl = Least(
-        Coalesce("help__end", "help__planned_end", _date(after_year)),
-        _date(after_year),
-        output_field=DateField(),
-    )
-    days = Greatest(DaysBetween(last_excl, first), Value(0))
     rows = (
         stationary_rates(region_ids)
-        .filter(valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .filter(help__start__lte=day)
-        .filter(Q(help__end__isnull=True) | Q(help__end__gt=day))
+        .filter(in_force_on(day))
         .values("help__case__family__region")
-        .annotate(
-            cost=Sum(
-                days * Coalesce("amount", Value(ZERO)),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
-        )
+        .annotate(cost=committed_cost(day))
     )
     return {row["help__case__family__region"]: money(row["cost"]) for row in rows}
 
@@ -140,30 +154,44 @@ def flexible_spent_by(
     return [{**row, "total": money(row["total"])} for row in rows]
 
 
-def planned_by_contract(contracts, day: datetime.date) -> dict[tuple[int, str], Decimal]:
-    """Plan per (contract, kind): the plan lines plus reallocations approved by `day`."""
+def planned_by_contract(contracts, day) -> dict[tuple[int, str], Decimal]:
+    """Plan per (contract, kind): the plan lines plus reallocations approved by `day`.
+
+    `day` is a date, or a mapping year -> date for contracts of several years (one
+    query for the plan lines and one for the reallocations, however many years).
+    """
     from .models import PlanLine
+
+    days = day if isinstance(day, dict) else None
 
     planned: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     lines = (
         PlanLine.objects.filter(sub_budget__contract__in=contracts)
-        .values("sub_budget__contract", "sub_budget__kind")
+        .values_list("sub_budget__contract", "sub_budget__kind")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
-    for row in lines:
-        planned[(row["sub_budget__contract"], row["sub_budget__kind"])] += money(row["total"])
-    moves = (
-        Reallocation.objects.filter(
-            contract__in=contracts,
-            status=ReallocationStatus.APPROVED,
-            decided_at__date__lte=day,
+    if days is None:
+        decided = Q(decided_at__date__lte=day)
+    else:
+        decided = reduce(
+            operator.or_,
+            (Q(contract__year=year, decided_at__date__lte=last) for year, last in days.items()),
         )
-        .values("contract", "direction")
+    moves = (
+        Reallocation.objects.filter(contract__in=contracts, status=ReallocationStatus.APPROVED)
+        .filter(decided)
+        .values_list("contract", "direction")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
-    for row in moves:
-        to_flexible = row["direction"] == "to_flexible"
-        amount = money(row["total"])
-        planned[(row["contract"], SubBudgetKind.FLEXIBLE)] += amount if to_flexible else -amount
-        planned[(row["contract"], SubBudgetKind.STATIONARY)] += -amount if to_flexible else amount
+    # One query: a sub-budget kind ("flexible") never equals a direction ("to_flexible").
+    for contract, key, total in lines.union(moves, all=True):
+        amount = money(total)
+        if key in SubBudgetKind.values:
+            planned[(contract, key)] += amount
+            continue
+        to_flexible = key == "to_flexible"
+        planned[(contract, SubBudgetKind.FLEXIBLE)] += amount if to_flexible else -amount
+        planned[(contract, SubBudgetKind.STATIONARY)] += -amount if to_flexible else amount
     return planned

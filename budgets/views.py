@@ -15,7 +15,8 @@ from core.models import AuditAction, Role
 from core.reauth import sensitive_action
 
 from . import services
-from .dashboard import charts_for, drill_down, region_years
+from .dashboard import charts_for, region_years
+from .dashboard import dashboard as dashboard_figures
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -25,6 +26,7 @@ from .forms import (
 )
 from .models import (
     BUDGET_ROLES,
+    PlanLine,
     Posting,
     Reallocation,
     ReallocationStatus,
@@ -63,12 +65,13 @@ def _visible_regions(user, year: int | None = None):
 def dashboard(request):
     user, today = request.user, timezone.localdate()
     year = _year_param(request)
-    regions = list(_visible_regions(user, year))
+    visible = list(_visible_regions(user, year))
     region_filter = request.GET.get("region")
+    regions = visible
     if region_filter:
-        regions = [r for r in regions if r.slug == region_filter] or regions
-    current = region_years(year, regions, today)
-    previous = {ry.region_id: ry for ry in region_years(year - 1, regions, today, detailed=False)}
+        regions = [r for r in visible if r.slug == region_filter] or visible
+    figures = dashboard_figures(year, regions, today)
+    current, previous = figures.current, figures.previous
     if user.role not in BUDGET_ROLES:
         scope = {r.pk for r in _visible_regions(user, year - 1)}
         previous = {pk: ry for pk, ry in previous.items() if pk in scope}
@@ -89,9 +92,10 @@ def dashboard(request):
     context = {
         "year": year,
         "rows": rows,
-        "regions": _visible_regions(user),
+        # The office sees every region in every year: no second query for the filter.
+        "regions": visible if user.role in BUDGET_ROLES else _visible_regions(user),
         "region_filter": region_filter or "",
-        "drill": drill_down(year, [r.pk for r in regions], today),
+        "drill": figures.drill,
         # The effectiveness figures belong to controlling, which provides them to this
         # page through a template tag (budgets does not import controlling).
         "effect_regions": regions,
@@ -156,18 +160,24 @@ def _get_contract(request, pk: int) -> ServiceContract:
 @roles_required(*VIEW_ROLES)
 def contract_detail(request, pk: int):
     contract = _get_contract(request, pk)
-    figures = region_years(contract.year, [contract.region], timezone.localdate(), detailed=False)[
-        0
-    ]
+    (figures,) = region_years(
+        contract.year,
+        [contract.region],
+        timezone.localdate(),
+        detailed=False,
+        contracts=[contract],
+        reach=False,
+    )
     postings = (
         Posting.objects.filter(sub_budget__contract=contract)
         .select_related("created_by", "corrects")
         .order_by("-booked_on", "-id")
     )
     page = Paginator(postings, 25).get_page(request.GET.get("page"))
+    # countered_by is a reverse one-to-one: joined, not prefetched (one query fewer).
     reallocations = contract.reallocations.select_related(
-        "proposed_by", "decided_by", "counter_of"
-    ).prefetch_related("countered_by")
+        "proposed_by", "decided_by", "counter_of", "countered_by"
+    )
     can_book = request.user.role in BUDGET_ROLES
     return render(
         request,
@@ -177,11 +187,9 @@ def contract_detail(request, pk: int):
             "figures": figures,
             "page": page,
             "reallocations": reallocations,
-            "plan_lines": [
-                line
-                for sb in contract.sub_budgets.prefetch_related("plan_lines")
-                for line in sb.plan_lines.all()
-            ],
+            "plan_lines": PlanLine.objects.filter(sub_budget__contract=contract)
+            .select_related("sub_budget")
+            .order_by("sub_budget__kind", "category"),
             "closed_months": contract.closed_months.all(),
             "can_book": can_book,
             "can_decide": request.user.role == Role.DEPARTMENT_HEAD,

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import (
+    CharField,
     Count,
     Exists,
     F,
@@ -506,21 +507,34 @@ _GOAL_MEASURES = (
 
 
 def compute_effectiveness(*, regions: Region | Iterable | None, period: Period) -> Effectiveness:
-    """Only the effectiveness figures, in TWO grouped queries (for pages showing no other KPI)."""
+    """Only the effectiveness figures, in ONE query (for pages showing no other KPI): the
+    ended helps and the rated goals, each grouped, as the two halves of a UNION ALL."""
     region_ids = [region.pk for region in _regions(regions)]
+    no_goals = {measure: Value(0) for measure in _GOAL_MEASURES}
+    # Both halves select the same columns in the same order (values() keeps the order).
     ended = (
         Help.objects.approved()
         .filter(case__family__region__in=region_ids, end__gte=period.start, end__lte=period.end)
-        .values("legal_basis", "setting", "end_reason", provider_name=F("provider__name"))
-        .annotate(ended=Count("id"))
+        .annotate(provider_name=F("provider__name"))
+        .values("legal_basis", "setting", "provider_name", "end_reason")
+        .annotate(ended=Count("id"), **no_goals)
         .order_by()
     )
-    return _effectiveness(list(ended), _goal_rows(region_ids, period))
+    goals = (
+        _goal_rows_query(region_ids, period)
+        .annotate(end_reason=Value("", output_field=CharField()))
+        .values("legal_basis", "setting", "provider_name", "end_reason")
+        .annotate(ended=Value(0), **_goal_measures())
+    )
+    rows = list(ended.union(goals, all=True))
+    return _effectiveness(
+        [row for row in rows if row["end_reason"]],
+        [row for row in rows if not row["end_reason"]],
+    )
 
 
-def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
-    """Root goals with an END rating of the approved helps ended in the period, grouped by
-    legal basis, setting and provider, with counts and sums of rating changes (ONE query).
+def _goal_rows_query(region_ids: list[int], period: Period):
+    """Root goals with an END rating of the approved helps ended in the period.
 
     Each goal is joined to its start and its end rating; a database constraint allows
     at most one of each, so no goal is counted twice. Review ratings are not used.
@@ -529,12 +543,7 @@ def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
     def rating(occasion: str) -> FilteredRelation:
         return FilteredRelation("ratings", condition=Q(ratings__occasion=occasion))
 
-    def change(rating_field: str) -> Sum:
-        difference = F(f"end_rating__{rating_field}") - F(f"start_rating__{rating_field}")
-        return Sum(difference, output_field=IntegerField())  # NULL (one missing) is skipped
-
-    both_own = Q(start_rating__own__isnull=False, end_rating__own__isnull=False)
-    rows = (
+    return (
         HelpPlanGoal.objects.filter(
             origin__isnull=True,
             plan__help__status=ApprovalStatus.APPROVED,
@@ -544,22 +553,40 @@ def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
         )
         .annotate(start_rating=rating(RatingOccasion.START), end_rating=rating(RatingOccasion.END))
         .filter(end_rating__isnull=False)
-        .values(
+        .annotate(
             legal_basis=F("plan__help__legal_basis"),
             setting=F("plan__help__setting"),
             provider_name=F("plan__help__provider__name"),
         )
-        .annotate(
-            goals=Count("id"),
-            reached=Count("id", filter=Q(end_rating__professional__gte=4)),
-            goals_own=Count("end_rating__own"),
-            reached_own=Count("id", filter=Q(end_rating__own__gte=4)),
-            compared_professional=Count("start_rating__professional"),
-            change_professional=change("professional"),
-            compared_own=Count("id", filter=both_own),
-            change_own=change("own"),
-        )
         .order_by()
+    )
+
+
+def _goal_measures() -> dict:
+    def change(rating_field: str) -> Sum:
+        difference = F(f"end_rating__{rating_field}") - F(f"start_rating__{rating_field}")
+        return Sum(difference, output_field=IntegerField())  # NULL (one missing) is skipped
+
+    both_own = Q(start_rating__own__isnull=False, end_rating__own__isnull=False)
+    return {
+        "goals": Count("id"),
+        "reached": Count("id", filter=Q(end_rating__professional__gte=4)),
+        "goals_own": Count("end_rating__own"),
+        "reached_own": Count("id", filter=Q(end_rating__own__gte=4)),
+        "compared_professional": Count("start_rating__professional"),
+        "change_professional": change("professional"),
+        "compared_own": Count("id", filter=both_own),
+        "change_own": change("own"),
+    }
+
+
+def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
+    """Rated root goals grouped by legal basis, setting and provider, with counts and sums
+    of rating changes (ONE query)."""
+    rows = (
+        _goal_rows_query(region_ids, period)
+        .values("legal_basis", "setting", "provider_name")
+        .annotate(**_goal_measures())
     )
     return list(rows)
 

@@ -1,0 +1,401 @@
+"""`make load`: 50 simulated users against gunicorn on loopback for 60 s.
+
+Starts gunicorn (DEBUG off, production settings, LOAD_WORKERS processes with
+LOAD_THREADS threads each) on 127.0.0.1:LOAD_PORT against $BENCH_DATABASE_URL, signs
+every simulated user in through the real login form (password LOAD_PASSWORD, the demo
+password by default) and runs them without think time:
+
+- caseworkers read their desk, the case list (plain and searched) and case pages;
+- provider staff open the hour sheet and save an entry through the real form POST
+  (CSRF token from the page, a fresh idempotency key each time);
+- department heads and controllers open the budget dashboard.
+
+Afterwards it checks that the hour totals in the database grew by exactly the minutes
+the clients saw saved (HTTP 302), per staff member, and removes the load run's entries
+again (LOAD_KEEP=1 keeps them). Results: benchmarks/results.json ("load") and
+docs/BENCHMARKS.md.
+"""
+
+import datetime
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import common  # noqa: E402
+
+PORT = int(os.environ.get("LOAD_PORT", "8765"))
+WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+THREADS = int(os.environ.get("LOAD_THREADS", "4"))
+USERS = int(os.environ.get("LOAD_USERS", "50"))
+SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
+PASSWORD = os.environ.get("LOAD_PASSWORD", "demo")
+TARGET_RPS = 100
+ENTRY_MINUTES = 15
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser:
+    """One signed-in user: a keep-alive connection and the cookies."""
+
+    def __init__(self):
+        self.connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None):
+        headers = {"Host": f"127.0.0.1:{PORT}", "Accept-Language": "de"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{PORT}{path}"
+            headers["Origin"] = f"http://127.0.0.1:{PORT}"
+        for attempt in range(2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                # The server closed a kept-alive connection: reconnect once.
+                self.connection.close()
+                if attempt:
+                    raise
+        for header in response.msg.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for key, morsel in cookie.items():
+                self.cookies[key] = morsel.value
+        return response.status, response.getheader("Location", ""), content.decode()
+
+    def sign_in(self, username: str) -> None:
+        __, __, page = self.request("GET", "/accounts/login/")
+        token = CSRF_INPUT.search(page).group(1)
+        status, location, __ = self.request(
+            "POST",
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
+        )
+        if status != 302 or "login" in location:
+            raise SystemExit(f"Signing in {username} failed ({status} {location}).")
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.samples: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+        self.submitted: dict[int, int] = defaultdict(int)
+        self.keys: list[str] = []
+
+    def record(self, kind: str, ms: float, error: str | None = None) -> None:
+        with self.lock:
+            self.samples[kind].append(ms)
+            if error:
+                self.errors.append(f"{kind}: {error}")
+
+
+def _timed(stats: Stats, browser: Browser, kind: str, method: str, path: str, form=None):
+    started = time.perf_counter()
+    try:
+        status, location, page = browser.request(method, path, form)
+    except Exception as exc:  # noqa: BLE001 (every failure counts as an error)
+        stats.record(kind, (time.perf_counter() - started) * 1000, repr(exc))
+        return None, "", ""
+    ms = (time.perf_counter() - started) * 1000
+    expected = 302 if method == "POST" else 200
+    stats.record(kind, ms, None if status == expected else f"{status} {path} {location}")
+    return status, location, page
+
+
+def caseworker(stats: Stats, browser: Browser, case_ids: list[int], term: str, stop):
+    i = 0
+    while not stop.is_set():
+        _timed(stats, browser, "desk", "GET", "/")
+        _timed(stats, browser, "case list", "GET", "/cases/")
+        _timed(stats, browser, "case search", "GET", "/cases/?" + urlencode({"q": term}))
+        if case_ids:
+            _timed(stats, browser, "case detail", "GET", f"/cases/{case_ids[i % len(case_ids)]}/")
+        i += 1
+
+
+def staff_member(stats: Stats, browser: Browser, staff_id: int, room: dict, stop):
+    from providers.models import Activity, HourKind
+
+    while not stop.is_set():
+        status, __, page = _timed(stats, browser, "hour sheet", "GET", "/providers/hours/")
+        match = CSRF_INPUT.search(page or "")
+        day = next((d for d, free in room.items() if free >= ENTRY_MINUTES), None)
+        if match is None or day is None:
+            continue
+        room[day] -= ENTRY_MINUTES
+        key = str(uuid.uuid4())
+        status, location, __ = _timed(
+            stats,
+            browser,
+            "save hour entry",
+            "POST",
+            "/providers/hours/",
+            {
+                "csrfmiddlewaretoken": match.group(1),
+                "idempotency_key": key,
+                "date": day.isoformat(),
+                "minutes": str(ENTRY_MINUTES),
+                "kind": HourKind.CASE_UNSPECIFIC,
+                "activity": Activity.NETWORKING,
+                "note": "load run",
+            },
+        )
+        if status == 302 and "hours" in location:
+            with stats.lock:
+                stats.submitted[staff_id] += ENTRY_MINUTES
+                stats.keys.append(key)
+
+
+def head(stats: Stats, browser: Browser, year: int, stop):
+    while not stop.is_set():
+        _timed(stats, browser, "budget dashboard", "GET", f"/budgets/?year={year}")
+
+
+def _people():
+    """Active users with the demo password: a mix of the three kinds of users."""
+    from cases.models import Case
+    from core.models import Role, User
+
+    def of(roles, n):
+        return list(User.objects.filter(role__in=roles, is_active=True).order_by("pk")[:n])
+
+    n_heads = max(1, USERS // 10)
+    n_staff = USERS * 2 // 5
+    heads = of([Role.DEPARTMENT_HEAD, Role.CONTROLLER], n_heads)
+    staff = [u for u in of([Role.PROVIDER_STAFF], n_staff * 2) if u.provider_id][:n_staff]
+    caseworkers = of([Role.ASD, Role.ASD_LEAD], USERS - len(heads) - len(staff))
+    cases = {}
+    for user in caseworkers:
+        visible = Case.objects.visible_to(user).open().select_related("family")
+        cases[user.pk] = list(visible.order_by("pk")[:20])
+    return heads, staff, caseworkers, cases
+
+
+def _room_per_day(staff, today: datetime.date) -> dict:
+    from django.db.models import Sum
+
+    from providers.models import MAX_MINUTES_PER_DAY, HourEntry
+
+    rooms = {}
+    for user in staff:
+        logged = dict(
+            HourEntry.objects.filter(staff=user, date__gt=today - datetime.timedelta(days=90))
+            .values_list("date")
+            .annotate(t=Sum("minutes"))
+        )
+        days = [today - datetime.timedelta(days=i) for i in range(90)]
+        rooms[user.pk] = {d: MAX_MINUTES_PER_DAY - logged.get(d, 0) for d in days}
+    return rooms
+
+
+def _totals(staff) -> dict[int, int]:
+    from django.db.models import Sum
+
+    from providers.models import HourEntry
+
+    rows = (
+        HourEntry.objects.filter(staff__in=staff)
+        .values_list("staff_id")
+        .annotate(t=Sum("minutes"))
+        .order_by()
+    )
+    totals = dict.fromkeys((u.pk for u in staff), 0)
+    totals.update(dict(rows))
+    return totals
+
+
+def start_server() -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": common.database_url(),
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "load-run-only-" + uuid.uuid4().hex),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "KIJUFAZ_REQUIRE_2FA": "false",
+        "DB_CONN_MAX_AGE": "60",
+        "LOG_LEVEL": "WARNING",
+    }
+    python = Path(sys.executable)
+    subprocess.run(  # noqa: S603 (fixed command line)
+        [python, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=common.ROOT,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(  # noqa: S603 (fixed command line)
+        [
+            python.parent / "gunicorn",
+            "kijufaz.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
+            "--backlog",
+            "256",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=common.ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+            connection.request("GET", "/healthz", headers={"Host": f"127.0.0.1:{PORT}"})
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 60 s.")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def run() -> dict:
+    from django.db import connection
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    heads, staff, caseworkers, cases = _people()
+    rooms = _room_per_day(staff, today)
+    before = _totals(staff)
+    connection.close()
+    stats, stop = Stats(), threading.Event()
+    server = start_server()
+    try:
+        threads = []
+        signed_in = []
+        for user in heads + staff + caseworkers:
+            browser = Browser()
+            browser.sign_in(user.username)
+            signed_in.append((user, browser))
+        print(f"{len(signed_in)} users signed in; running {SECONDS} s …", flush=True)
+        for user, browser in signed_in:
+            if user in heads:
+                args = (head, stats, browser, today.year, stop)
+            elif user in staff:
+                args = (staff_member, stats, browser, user.pk, rooms[user.pk], stop)
+            else:
+                own = cases[user.pk]
+                term = own[0].family.name[:4] if own else "a"
+                args = (caseworker, stats, browser, [c.pk for c in own], term, stop)
+            threads.append(threading.Thread(target=args[0], args=args[1:], daemon=True))
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(SECONDS)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop_server(server)
+
+    after = _totals(staff)
+    grown = {pk: after[pk] - before[pk] for pk in after}
+    submitted = {u.pk: stats.submitted.get(u.pk, 0) for u in staff}
+    totals_match = grown == submitted
+    if os.environ.get("LOAD_KEEP") != "1":
+        _remove_entries(stats.keys)
+    all_samples = [ms for samples in stats.samples.values() for ms in samples]
+    total = len(all_samples)
+    return {
+        "method": (
+            f"gunicorn (gthread, {WORKERS} workers × {THREADS} threads, DEBUG off) on "
+            f"127.0.0.1, {len(heads + staff + caseworkers)} users without think time "
+            f"({len(caseworkers)} caseworkers, {len(staff)} provider staff saving hours "
+            f"through the form, {len(heads)} on the budget dashboard), {SECONDS} s, "
+            "stdlib HTTP client with keep-alive, one thread per user"
+        ),
+        "machine": common.machine(),
+        "database": common.database_url().rsplit("/", 1)[-1],
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "requests_per_second": round(total / elapsed, 1),
+        "target_rps": TARGET_RPS,
+        "p50_ms": round(common.percentile(all_samples, 0.5), 1) if total else None,
+        "p95_ms": round(common.percentile(all_samples, 0.95), 1) if total else None,
+        "max_ms": round(max(all_samples), 1) if total else None,
+        "errors": len(stats.errors),
+        "error_examples": stats.errors[:10],
+        "entries_saved": len(stats.keys),
+        "totals_match": totals_match,
+        "totals_mismatch": {
+            pk: (grown[pk], submitted[pk]) for pk in grown if grown[pk] != submitted[pk]
+        },
+        "by_kind": {
+            kind: {
+                "n": len(samples),
+                "p50_ms": round(common.percentile(samples, 0.5), 1),
+                "p95_ms": round(common.percentile(samples, 0.95), 1),
+            }
+            for kind, samples in sorted(stats.samples.items())
+        },
+    }
+
+
+def _remove_entries(keys: list[str]) -> None:
+    """Through the service, so everything derived from the entries stays right."""
+    from providers import services
+    from providers.models import HourEntry
+
+    for entry in HourEntry.objects.filter(idempotency_key__in=keys).select_related("staff"):
+        services.delete_entry(entry=entry, by=entry.staff)
+
+
+def main() -> None:
+    common.setup_django()
+    result = run()
+    common.save_results("load", result)
+    from benchmarks import report
+
+    report.write()
+    print(
+        f"{result['requests']} requests in {result['seconds']} s = "
+        f"{result['requests_per_second']} req/s (target ≥ {TARGET_RPS}); "
+        f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms; errors {result['errors']}; "
+        f"{result['entries_saved']} entries saved; totals match: {result['totals_match']}"
+    )
+    for line in result["error_examples"]:
+        print(f"  error: {line}")
+
+
+if __name__ == "__main__":
+    main()
