@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # Directories that are not ours (translations, bandit, ...).
 I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles
 
-.PHONY: help venv install run test lint format messages audit bandit clean
+.PHONY: help venv install run test lint format messages audit bandit bench load clean
 
 help:
 	@echo "Targets:"
@@ -34,6 +34,8 @@ help:
 	@echo "  make messages  makemessages (de, en) + compilemessages"
 	@echo "  make audit     known vulnerabilities of the installed dependencies (PyPI; see docs)"
 	@echo "  make bandit    static security scan with bandit"
+	@echo "  make bench     page timings and query counts on \$$BENCH_DATABASE_URL (not in make test)"
+	@echo "  make load      50 users against gunicorn for 60 s on \$$BENCH_DATABASE_URL (not in make test)"
 	@echo "  make clean     remove .venv, node_modules, caches and collected static files"
 
 # ---------------------------------------------------------------------------
@@ -187,6 +189,20 @@ audit: $(VENV_STAMP)
 bandit: $(VENV_STAMP)
 	@$(VENV)/bin/bandit --version >/dev/null 2>&1 || $(PY) -m pip install --disable-pip-version-check -q bandit
 	$(VENV)/bin/bandit $(BANDIT_ARGS)
+
+# ---------------------------------------------------------------------------
+# Benchmarks (never part of `make test`; see docs/BENCHMARKS.md)
+# ---------------------------------------------------------------------------
+
+# The PostgreSQL database with the city data set (`manage.py seed_demo --scale city`).
+BENCH_DATABASE_URL ?= postgres://root@127.0.0.1:5432/kijufaz_city
+export BENCH_DATABASE_URL
+
+bench: install
+	$(PY) benchmarks/bench.py
+
+load: install
+	$(PY) benchmarks/load.py
 
 # ---------------------------------------------------------------------------
 
