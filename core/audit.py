@@ -75,7 +75,9 @@ def log_action(
 
 
 def _append(entry: AuditEntry) -> None:
-    with transaction.atomic():
+    # Inside a service's transaction no savepoint is needed: a failed audit insert
+    # fails the service, as it did before the chain.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -151,6 +153,10 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only")
+
+    @property
+    def details_text(self) -> str:
+        return json.dumps(self.changes, ensure_ascii=False, sort_keys=True)
 
 
 class Draft(models.Model):

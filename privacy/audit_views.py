@@ -2,8 +2,6 @@
 hash chain (issue #6). Reading the log is itself audited: it names staff members, their
 addresses and what they looked at."""
 
-import json
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
@@ -101,7 +99,7 @@ def _export_row(entry: AuditEntry) -> list:
         entry.object_id,
         entry.case_reference or "",
         entry.family_id or "",
-        json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+        entry.details_text,
         entry.ip_address or "",
         entry.path,
         entry.entry_hash,
