@@ -58,7 +58,7 @@ class SessionTimeoutMiddleware:
             reason = expiry_reason(request.session, now)
             if reason is not None:
                 return _sign_out(request, reason)
-            if not is_background(request):
+            if not is_background(request) and now - request.session[LAST_ACTIVITY_AT] >= _step():
                 request.session[LAST_ACTIVITY_AT] = now
         response = self.get_response(request)
         if request.method == "POST" and response.status_code in (302, 303):
@@ -66,14 +66,21 @@ class SessionTimeoutMiddleware:
         return response
 
 
+def _step() -> float:
+    """The activity stamp is rewritten at most this often (a session write per minute, not
+    per request). The server's idle clock may run this much ahead of the browser's, so it
+    is kept well below the warning time; the warning asks the server for the time left."""
+    return min(60, settings.KIJUFAZ_IDLE_TIMEOUT / 10, settings.KIJUFAZ_IDLE_WARNING / 2)
+
+
 def expiry_reason(session, now: float) -> str | None:
     """Why this session has ended, or None while it is valid."""
-    if SIGNED_IN_AT not in session:
-        # A session from before these stamps existed: its lifetime starts now.
-        session[SIGNED_IN_AT] = session[LAST_ACTIVITY_AT] = now
+    # A session from before these stamps existed: its clocks start now.
+    session.setdefault(SIGNED_IN_AT, now)
+    session.setdefault(LAST_ACTIVITY_AT, now)
     if now - session[SIGNED_IN_AT] > settings.KIJUFAZ_SESSION_MAX_AGE:
         return MAX_AGE_REACHED
-    if now - session.get(LAST_ACTIVITY_AT, session[SIGNED_IN_AT]) > settings.KIJUFAZ_IDLE_TIMEOUT:
+    if now - session[LAST_ACTIVITY_AT] > settings.KIJUFAZ_IDLE_TIMEOUT:
         return IDLE_TIMEOUT
     return None
 
