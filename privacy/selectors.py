@@ -4,7 +4,7 @@ import calendar
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -138,14 +138,23 @@ def records_due_for_removal(rule: RetentionRule, today: datetime.date) -> QueryS
 
 @dataclass
 class RuleDue:
+    """What one rule makes due. Cases are listed by id; the other record types (possibly
+    millions of hour entries) by count and the highest id, which bounds the run."""
+
     rule: RetentionRule
     restrict: list[int] = field(default_factory=list)
     remove: list[int] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
+    bulk_count: int = 0
+    bulk_max_pk: int | None = None
+
+    @property
+    def remove_count(self) -> int:
+        return len(self.remove) + self.bulk_count
 
     @property
     def total(self) -> int:
-        return len(self.restrict) + len(self.remove)
+        return len(self.restrict) + self.remove_count
 
     def as_snapshot(self) -> dict:
         return {
@@ -154,6 +163,9 @@ class RuleDue:
             "action": self.rule.action,
             "restrict": self.restrict,
             "remove": self.remove,
+            "restrict_count": len(self.restrict),
+            "remove_count": self.remove_count,
+            "max_pk": self.bulk_max_pk,
             "held": len(self.held),
         }
 
@@ -181,7 +193,10 @@ def due_per_rule(today: datetime.date | None = None) -> list[RuleDue]:
                 )
             )
         else:
-            result.append(RuleDue(rule, remove=_ids(records_due_for_removal(rule, today))))
+            due = records_due_for_removal(rule, today).values("pk")
+            model = due.model
+            figures = model.objects.filter(pk__in=due).aggregate(n=Count("pk"), top=Max("pk"))
+            result.append(RuleDue(rule, bulk_count=figures["n"], bulk_max_pk=figures["top"]))
     return result
 
 

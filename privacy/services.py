@@ -149,8 +149,8 @@ def execute_run(run_id: int) -> RetentionRun | None:
         if rule.is_case_rule:
             done = _execute_case_rule(run, rule, entry, done)
         else:
-            _execute_bulk_rule(run, rule, entry["remove"])
-            done += len(entry["remove"])
+            _execute_bulk_rule(run, rule, entry.get("max_pk"))
+            done += entry.get("remove_count", 0)
             _save_progress(run, done)
     run.status, run.executed_at = RunStatus.EXECUTED, timezone.now()
     run.save(update_fields=["status", "executed_at"])
@@ -217,22 +217,23 @@ def _remove_case(case: Case, rule: RetentionRule) -> tuple[str, int]:
 
 
 @transaction.atomic
-def _execute_bulk_rule(run: RetentionRun, rule: RetentionRule, ids: list[int]) -> None:
-    if not ids:
+def _execute_bulk_rule(run: RetentionRun, rule: RetentionRule, max_pk: int | None) -> None:
+    """Records of the rule still due on the run's day, created before the proposal."""
+    if max_pk is None:
         return
-    reference = f"{rule.record_type}:{min(ids)}-{max(ids)}"
+    reference = f"{rule.record_type}:..{max_pk}"
     if _already_protocolled(run, rule.record_type, reference):
         return
-    still_due = selectors.records_due_for_removal(rule, run.due_on).filter(pk__in=ids)
+    due = selectors.records_due_for_removal(rule, run.due_on).filter(pk__lte=max_pk)
+    due = due.values("pk")
     if rule.record_type == RecordType.HOUR_ENTRY:
-        count = HourEntry.objects.filter(pk__in=still_due.values("pk")).update(note="")
+        count = HourEntry.objects.filter(pk__in=due).update(note="")
         action = ProtocolAction.ANONYMISED
     elif rule.record_type == RecordType.GROUP_ATTENDANCE:
-        people = Person.objects.filter(pk__in=still_due.values("pk"))
-        count = sum(_anonymise_person(person) for person in people)
+        count = sum(_anonymise_person(person) for person in Person.objects.filter(pk__in=due))
         action = ProtocolAction.ANONYMISED
     else:
-        count, __ = Draft.objects.filter(pk__in=still_due.values("pk")).delete()
+        count, __ = Draft.objects.filter(pk__in=due).delete()
         action = ProtocolAction.DELETED
     _protocol(run, rule, reference, count, action)
 

@@ -191,6 +191,8 @@ def test_proposing_a_run_changes_no_data(world):
     rules = {entry["record_type"]: entry for entry in run.due["rules"]}
     assert rules["case_help"]["remove"] == [world["old"].pk]
     assert rules["case_help"]["held"] == 1
+    assert rules["hour_entry"]["remove_count"] == 1
+    assert rules["group_attendance"]["remove_count"] == 1
 
 
 def test_the_run_anonymises_exactly_the_due_records(
@@ -420,3 +422,21 @@ def test_a_case_without_help_is_anonymised_not_deleted_when_figures_depend_on_it
     assert session.registered_participants.get().pk == child.pk
     entry = DeletionProtocol.objects.get(run=run, record_type="case_no_help")
     assert entry.action == ProtocolAction.ANONYMISED
+
+
+def test_records_added_after_the_proposal_are_left_for_the_next_run(
+    world, fachkraft, datenschutz, django_capture_on_commit_callbacks
+):
+    run = services.propose_run(today=TODAY)
+    late = HourEntry.objects.create(
+        staff=fachkraft,
+        provider=fachkraft.provider,
+        date=ELEVEN_YEARS_AGO,
+        minutes=60,
+        kind=HourKind.CROSS_CASE,
+        note="Nachtrag nach dem Vorschlag",
+    )
+
+    approve_and_execute(run, datenschutz, django_capture_on_commit_callbacks)
+
+    assert HourEntry.objects.get(pk=late.pk).note == "Nachtrag nach dem Vorschlag"
