@@ -5,8 +5,12 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cases.models import CaseNote
 from core.drafts import DRAFTS_PER_USER, delete_stale_drafts
@@ -240,3 +244,36 @@ def test_the_help_plan_form_is_marked_for_drafts(signed_in, case):
     html = signed_in.get(reverse("cases:plan_new", args=[help.pk])).text
 
     assert "novalidate data-draft>" in html
+
+
+def test_saving_a_draft_needs_the_csrf_token(asd):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(asd)
+
+    response = _save(browser, "/cases/1/notes/", {"text": ["x"]})
+
+    assert response.status_code == 403
+    assert not Draft.objects.exists()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(key=JSON_VALUES | st.text().map(lambda t: "/" + t), data=JSON_VALUES)
+def test_any_json_is_stored_or_refused_with_a_message_never_a_500(signed_in, key, data):
+    with transaction.atomic():
+        response = _save(signed_in, key, data)
+        transaction.set_rollback(True)
+
+    assert response.status_code in (200, 400), response.status_code
+    if response.status_code == 400:
+        assert response.json()["error"]
