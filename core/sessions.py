@@ -17,6 +17,7 @@ answers with a redirect is a successful save by convention (POST-redirect-GET).
 
 import math
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +30,7 @@ from django.dispatch import receiver
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -104,7 +106,21 @@ def _sign_out(request, reason: str):
     messages.warning(request, _signed_out_message(reason))
     if _wants_json(request):
         return JsonResponse({"error": "session_expired", "login_url": reverse("login")}, status=401)
-    return redirect_to_login(request.get_full_path())
+    return redirect_to_login(_next_url(request))
+
+
+def _next_url(request) -> str:
+    """Where to continue after signing in again. A POST URL cannot be opened with GET:
+    then the page the form was on (the draft waits there), else the desk."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return reverse(settings.LOGIN_REDIRECT_URL)
 
 
 def _signed_out_message(reason: str) -> str:

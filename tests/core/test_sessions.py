@@ -81,6 +81,32 @@ def test_a_request_after_the_idle_timeout_signs_out_and_asks_to_sign_in_again(si
     assert message[0].startswith(idle_message(30))
 
 
+def test_a_form_posted_after_the_timeout_continues_on_its_page_after_signing_in(signed_in, case):
+    _set_stamps(signed_in, signed_in_ago=IDLE + 60, idle_for=IDLE + 1)
+    case_page = reverse("cases:case_detail", args=[case.pk])
+
+    response = signed_in.post(
+        reverse("cases:note_add", args=[case.pk]),
+        {"kind": "note", "text": "zu spät"},
+        HTTP_REFERER=f"http://testserver{case_page}?tab=journal",
+    )
+
+    assert response["Location"] == f"/accounts/login/?next={case_page}%3Ftab%3Djournal"
+    assert not case.notes.filter(text="zu spät").exists()
+
+
+def test_a_foreign_referer_is_no_place_to_continue(signed_in, case):
+    _set_stamps(signed_in, signed_in_ago=IDLE + 60, idle_for=IDLE + 1)
+
+    response = signed_in.post(
+        reverse("cases:note_add", args=[case.pk]),
+        {"kind": "note", "text": "x"},
+        HTTP_REFERER="https://evil.example/phish",
+    )
+
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
 def test_the_idle_timeout_is_audited_as_a_logout_with_its_reason(signed_in, asd):
     _set_stamps(signed_in, signed_in_ago=IDLE + 60, idle_for=IDLE + 1)
 
