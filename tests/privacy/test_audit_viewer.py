@@ -276,3 +276,12 @@ def test_the_officer_finds_the_log_from_the_start_page_and_the_menu(officer_clie
     html = officer_client.get(reverse("desk")).content.decode()
 
     assert html.count(f'href="{LOG}"') == 2
+
+
+def test_export_and_sort_links_keep_the_filters(officer_client, asd):
+    log_action(user=asd, action=AuditAction.VIEW, object_type="cases.case")
+
+    html = officer_client.get(LOG, {"action": "view", "page": "1"}).content.decode()
+
+    assert f'href="{reverse("privacy:audit_export_csv")}?action=view"' in html
+    assert 'href="?action=view&amp;ordering=user"' in html
