@@ -13,6 +13,7 @@ from django.urls import reverse
 from cases.models import (
     ApprovalKind,
     Case,
+    CaseAccessGrant,
     Family,
     Help,
     HelpApproval,
@@ -140,15 +141,18 @@ def bulk_helps(case: Case, count: int, provider) -> None:
     )
 
 
-# Measured on PostgreSQL, 25.11.2026. Case list: session, user, count, page, audit entry and
-# the filter's choice lists (providers have no owner/team filter).
-CASE_LIST_QUERIES = {"asd": 8, "asdlead": 8, "fachkraft": 6}
+# Measured on PostgreSQL, 25.11.2026. Case list: session, user, count, page, audit entry (with
+# the hash chain's advisory lock and the previous entry's hash) and the filter's choice lists
+# (providers have no owner/team filter). Confidential cases and grants are filtered inside
+# the count and page queries (EXISTS), so they add none.
+CASE_LIST_QUERIES = {"asd": 10, "asdlead": 10, "fachkraft": 8}
 # Desk: session, user, and one query per section (no approvals/follow-ups for providers).
 DESK_QUERIES = {"asd": 7, "asdlead": 7, "fachkraft": 5}
-# Case detail: session, user, case, audit entry, persons, helps + plans + goals + pending
-# approvals and the resources involved (prefetched), delivered-hours panel; ASD also
-# journal and § 8a assessments.
-CASE_DETAIL_QUERIES = {"asd": 13, "fachkraft": 11}
+# Case detail: session, user, case, audit entry (+ lock and previous hash of the chain),
+# persons, helps + plans + goals + pending approvals and the resources involved
+# (prefetched), delivered-hours panel; ASD also journal (entrusted entries filtered in the
+# same query) and § 8a assessments.
+CASE_DETAIL_QUERIES = {"asd": 15, "fachkraft": 13}
 
 
 @pytest.fixture
@@ -206,3 +210,27 @@ def test_case_detail_queries_do_not_grow_with_helps_and_plan_versions(
 
     assert len(response.context["helps"]) == helps
     assert response.content.decode().count("Ziel 1") == helps  # goals of the current plans
+
+
+@pytest.mark.parametrize("count", [10, 200])
+@pytest.mark.parametrize("persona", ["asd", "asdlead", "fachkraft"])
+def test_case_list_queries_stay_constant_with_confidential_cases_and_grants(
+    sign_in, request, asd, asd_colleague, provider, django_assert_max_num_queries, persona, count
+):
+    cases = bulk_cases(count, [asd, asd_colleague], provider)
+    Case.objects.filter(pk__in=[c.pk for c in cases[::2]]).update(confidential=True)
+    user = request.getfixturevalue(persona)
+    CaseAccessGrant.objects.bulk_create(
+        CaseAccessGrant(
+            case=case, user=user, reason="Vertretung", valid_from=f.today(), granted_by=case.owner
+        )
+        for case in cases[::4]
+    )
+    client = sign_in(persona)
+
+    with django_assert_max_num_queries(CASE_LIST_QUERIES[persona]):
+        response = client.get(reverse("cases:case_list"))
+
+    visible = Case.objects.visible_to(user).count()
+    assert visible < count or persona == "asd"  # unnamed confidential cases are left out
+    assert len(response.context["page"]) == min(visible, 25)
