@@ -479,6 +479,7 @@ def deputy_revoke(request, pk: int):
 @roles_required(*ASD_ROLES)
 def note_readers(request, pk: int):
     note = get_entrusted_note_for_author(request.user, pk)
+    _audit_read(request, note)
     form = NoteReaderForm(request.POST or None, candidates=services.note_reader_candidates(note))
     status = 200
     if request.method == "POST":
