@@ -364,7 +364,7 @@ def _render_access(request, case, *, grant_form=None, confidential_form=None, st
             "grant_form": grant_form
             or CaseAccessGrantForm(candidates=services.case_access_candidates(case)),
             "confidential_form": confidential_form
-            or ConfidentialForm(initial={"confidential": not case.confidential}),
+            or ConfidentialForm(initial={"confidential": case.confidential}),
         },
         status=status,
     )
