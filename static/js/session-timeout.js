@@ -29,6 +29,7 @@
   let lastContact = Date.now();
   let activeSinceContact = false;
   let phase = "running"; // running → checking → warning → ending
+  let focusBefore = null; // where the user was typing: focus goes back there
 
   const end = () => Math.min(idleEnd, lifetimeEnd);
 
@@ -71,6 +72,7 @@
     stayButton.hidden = lifetimeEndsFirst;
     countdown.textContent = formatLeft(end() - Date.now());
     phase = "warning";
+    focusBefore = document.activeElement;
     modal.show();
   }
 
@@ -78,6 +80,10 @@
   dialog.addEventListener("shown.bs.modal", () => {
     dialog.setAttribute("role", "alertdialog");
     (stayButton.hidden ? dialog : stayButton).focus();
+  });
+
+  dialog.addEventListener("hidden.bs.modal", () => {
+    if (focusBefore && document.contains(focusBefore)) focusBefore.focus();
   });
 
   stayButton.addEventListener("click", async () => {

@@ -106,6 +106,7 @@ def test_stay_signed_in_keeps_the_session_and_the_page(
 ):
     login(page, live_server, "asd")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.focus("#id_text")
     dialog = page.locator("#session-timeout-dialog")
     dialog.wait_for(state="visible", timeout=(IDLE + 10) * 1000)
     # (wait_for_function would evaluate a string, which the page's CSP forbids.)
@@ -114,6 +115,7 @@ def test_stay_signed_in_keeps_the_session_and_the_page(
     page.keyboard.press("Enter")
 
     dialog.wait_for(state="hidden")
+    expect(page.locator("#id_text")).to_be_focused()  # back where she was
     page.wait_for_timeout(WARNING * 1000)  # past the moment the session would have ended
     assert page.url == f"{live_server.url}/cases/{case.pk}/"
     assert not AuditEntry.objects.filter(user=asd, action=AuditAction.LOGOUT).exists()
