@@ -183,9 +183,13 @@ def session_keepalive(request):
 
 def session_context(request) -> dict:
     """Template context for the timeout warning (templates/base.html, signed-in users)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
     return {
         "session_idle_timeout": settings.KIJUFAZ_IDLE_TIMEOUT,
         "session_idle_warning": settings.KIJUFAZ_IDLE_WARNING,
+        "session_lifetime_left": seconds_left(request.session, time.time())["lifetime"],
     }
 
 

@@ -1,5 +1,6 @@
 // The idle-timeout warning (core/sessions.py enforces the timeout on the server).
-// <body data-session-timeout data-session-warning> carry the seconds; the dialog
+// <body data-session-timeout data-session-warning data-session-lifetime-left> carry
+// the seconds (the lifetime counts from signing in and cannot be extended); the dialog
 // (templates/includes/session_timeout.html) appears `warning` seconds before the end
 // with a countdown and "Stay signed in". When the time runs out, drafts are saved
 // first (drafts.js), then the page is loaded again: the server signs the user out,
@@ -25,7 +26,8 @@
   const ACTIVITY_KEEPALIVE_MS = Math.min(60000, (idleSeconds * 1000) / 3);
 
   let idleEnd = Date.now() + idleSeconds * 1000; // this page's request was the last activity
-  let lifetimeEnd = Infinity;
+  const lifetimeLeft = parseInt(body.dataset.sessionLifetimeLeft, 10);
+  let lifetimeEnd = Number.isNaN(lifetimeLeft) ? Infinity : Date.now() + lifetimeLeft * 1000;
   let lastContact = Date.now();
   let activeSinceContact = false;
   let phase = "running"; // running → checking → warning → ending

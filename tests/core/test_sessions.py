@@ -211,6 +211,9 @@ def test_the_body_tells_the_warning_script_the_timeout(signed_in, settings):
     html = signed_in.get(reverse("desk")).text
 
     assert 'data-session-timeout="900" data-session-warning="60"' in html
+    assert f'data-session-lifetime-left="{MAX_AGE}"' in html or (
+        f'data-session-lifetime-left="{MAX_AGE - 1}"' in html
+    )
     assert 'role="alertdialog"' in html
     assert "js/session-timeout.js" in html
 

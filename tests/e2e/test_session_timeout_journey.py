@@ -120,3 +120,25 @@ def test_stay_signed_in_keeps_the_session_and_the_page(
     assert page.url == f"{live_server.url}/cases/{case.pk}/"
     assert not AuditEntry.objects.filter(user=asd, action=AuditAction.LOGOUT).exists()
     browser_errors.assert_none()
+
+
+def test_at_the_end_of_the_session_lifetime_the_dialog_offers_no_extension(
+    page, live_server, browser_errors, settings, asd, case
+):
+    settings.KIJUFAZ_IDLE_TIMEOUT = 60
+    settings.KIJUFAZ_IDLE_WARNING = WARNING
+    settings.KIJUFAZ_SESSION_MAX_AGE = IDLE
+    login(page, live_server, "asd")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+
+    dialog = page.locator("#session-timeout-dialog")
+    dialog.wait_for(state="visible", timeout=(IDLE + 10) * 1000)
+    expect(dialog).to_be_focused()
+    expect(dialog.locator("[data-session-reason='lifetime']")).to_be_visible()
+    expect(dialog.locator("[data-session-stay]")).to_be_hidden()
+    assert_accessible(page)
+
+    page.wait_for_url(re.compile(r"/accounts/login/\?next="), timeout=(IDLE + 10) * 1000)
+    logout = AuditEntry.objects.filter(user=asd, action=AuditAction.LOGOUT).get()
+    assert logout.changes == {"reason": "session lifetime reached"}
+    browser_errors.assert_none()
