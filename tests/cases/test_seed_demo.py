@@ -173,7 +173,8 @@ class TestScenario:
     def test_only_admin_is_superuser(self):
         superusers = User.objects.filter(is_superuser=True).values_list("username", flat=True)
         assert list(superusers) == ["admin"]
-        assert User.objects.get(username="admin").is_staff
+        staff = User.objects.filter(is_staff=True).values_list("username", flat=True)
+        assert list(staff) == ["admin"]
 
     def test_fachkraft_provider_has_active_helps_in_both_teams(self):
         fachkraft = User.objects.get(username="fachkraft")

@@ -906,8 +906,9 @@ def _wanted_user_fields(spec: DemoUser, org: Organisation) -> dict:
         "role": spec.role,
         "team_id": org.teams[spec.team].pk if spec.team else None,
         "provider_id": org.providers[spec.provider].pk if spec.provider else None,
-        # The data-protection officer reads the audit log in the admin (and nothing else).
-        "is_staff": spec.role in (Role.ADMIN, Role.DATA_PROTECTION),
+        # Only the administrator uses the Django admin; the data-protection officer reads
+        # the audit log in the privacy app.
+        "is_staff": spec.role == Role.ADMIN,
         "is_superuser": spec.role == Role.ADMIN,
         "is_active": True,
     }
