@@ -563,3 +563,35 @@ def test_provider_lead_prints_no_proof_of_service_for_a_confidential_case_unless
     named = client.get(url)
 
     assert (unnamed.status_code, named.status_code) == (404, 200)
+
+
+def test_unnamed_team_lead_cannot_reach_the_access_page_of_a_confidential_case(
+    client, asdlead, confidential_case
+):
+    client.force_login(asdlead)
+
+    page = client.get(reverse("cases:case_access", args=[confidential_case.pk]))
+    unflag = client.post(
+        reverse("cases:case_confidential", args=[confidential_case.pk]), {"reason": "x"}
+    )
+
+    confidential_case.refresh_from_db()
+    assert (page.status_code, unflag.status_code) == (404, 404)
+    assert confidential_case.confidential is True
+
+
+def test_named_team_lead_lifts_the_restriction_and_the_team_sees_the_case_again(
+    client, asdlead, asd_colleague, confidential_case
+):
+    name(asdlead, confidential_case)
+    client.force_login(asdlead)
+
+    response = client.post(
+        reverse("cases:case_confidential", args=[confidential_case.pk]),
+        {"reason": "Kollegin ausgeschieden"},
+    )
+
+    confidential_case.refresh_from_db()
+    assert response.status_code == 302
+    assert confidential_case.confidential is False
+    assert confidential_case in Case.objects.visible_to(asd_colleague)
