@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models
+from psycopg2 import sql
 
 from budgets.models import (
     Direction,
@@ -338,14 +339,20 @@ class C:
 class Loader:
     """COPY rows into tables and keep the timings."""
 
+    # Foreign keys and unique constraints; exclusion constraints stay (see deferred_indexes).
+    dropped_constraint_types = ("f", "u")
+
     def __init__(self, cursor, write):
         self.cursor = cursor
         self.write = write
         self.timings: list[tuple[str, int, float]] = []
 
     def next_id(self, model) -> int:
-        table = model._meta.db_table  # table names come from the models, never from input
-        self.cursor.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"')  # noqa: S608
+        self.cursor.execute(
+            sql.SQL("SELECT COALESCE(MAX(id), 0) + 1 FROM {}").format(
+                sql.Identifier(model._meta.db_table)
+            )
+        )
         return self.cursor.fetchone()[0]
 
     @staticmethod
@@ -394,8 +401,11 @@ class Loader:
 
     def reset_sequence(self, table: str) -> None:
         self.cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
-            f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                "COALESCE((SELECT MAX(id) FROM {}), 0) + 1, false)"
+            ).format(sql.Identifier(table)),
+            [f'"{table}"'],
         )
 
     @contextmanager
@@ -409,9 +419,8 @@ class Loader:
         cursor = self.cursor
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') "
-            "ORDER BY contype, conname",
-            [table],
+            "WHERE conrelid = %s::regclass AND contype = ANY(%s) ORDER BY contype, conname",
+            [table, list(self.dropped_constraint_types)],
         )
         constraints = cursor.fetchall()
         cursor.execute(
