@@ -255,7 +255,7 @@ def run() -> dict:
         ),
         (
             f"KPIs, all {len(all_region_ids)} regions ({kpi_year})",
-            "page",
+            "heavy",
             lambda: compute_kpis(regions=None, period=kpi_period),
         ),
         (
@@ -278,9 +278,10 @@ def run() -> dict:
                 samples = _time(fn, PDF_REPEAT if kind == "pdf" else REPEAT)
                 row = {"name": name, "target_p95_ms": targets[kind], **_summary(samples)}
                 row["queries"] = _count_queries(fn)
-                row["query_target"] = QUERY_TARGET if kind != "pdf" else None
+                # The ≤ 15 bound is for pages (GET); a save and the PDF report have none.
+                row["query_target"] = QUERY_TARGET if kind in ("page", "heavy") else None
                 row["pass"] = row["p95_ms"] <= targets[kind] and (
-                    kind == "pdf" or row["queries"] <= QUERY_TARGET
+                    row["query_target"] is None or row["queries"] <= QUERY_TARGET
                 )
                 rows.append(row)
         finally:

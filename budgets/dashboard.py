@@ -10,7 +10,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -198,11 +198,12 @@ def _help_rows(region_ids, year: int, as_of: datetime.date) -> list[dict]:
 def _reached(start: datetime.date, end: datetime.date):
     from providers.models import GroupSession
 
-    with_help = Help.objects.active_in(start, end).filter(case__family=OuterRef("pk"))
-    in_group = GroupSession.objects.filter(
-        date__gte=start, date__lte=end, registered_participants__family=OuterRef("pk")
+    # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once.
+    with_help = Help.objects.active_in(start, end).values("case__family")
+    in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
+        "registered_participants__family"
     )
-    return Q(Exists(with_help)) | Q(Exists(in_group))
+    return Q(pk__in=with_help) | Q(pk__in=in_group)
 
 
 def families_reached_in(region_ids, periods: list) -> dict[int, list[int]]:

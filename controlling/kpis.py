@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -64,7 +65,7 @@ from cases.models import (
 )
 from core.db import DaysBetween
 from core.periods import month_end
-from providers.models import Consortium, GroupSession, HourEntry, HourKind
+from providers.models import Consortium, GroupSession, HourEntry, HourKind, HourRollup
 
 ONE_DAY = datetime.timedelta(days=1)
 TENTH = Decimal("0.1")
@@ -650,13 +651,14 @@ def _people_reached(region_ids: list[int], start: datetime.date, end: datetime.d
 
     Attributed by the family's region, like `families_reached_by_region`.
     """
-    with_help = Help.objects.active_in(start, end).filter(case__family=OuterRef("family"))
-    in_group = GroupSession.objects.filter(
-        date__gte=start, date__lte=end, registered_participants=OuterRef("pk")
+    # IN (subquery), not EXISTS per person: PostgreSQL hashes each subquery once.
+    with_help = Help.objects.active_in(start, end).values("case__family")
+    in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
+        "registered_participants"
     )
     return (
         Person.objects.filter(family__region__in=region_ids)
-        .filter(Exists(with_help) | Exists(in_group))
+        .filter(Q(family__in=with_help) | Q(pk__in=in_group))
         .count()
     )
 
@@ -714,30 +716,63 @@ def _add_budget(kpis: KpiSet, regions: list[Region]) -> None:
 # --- Hours -------------------------------------------------------------------------
 
 
-def _hours_for_regions(region_ids: list[int]) -> Q:
+def _hours_for_regions(region_ids: list[int], date_field: str = "date") -> Q:
     """Case-specific: by the help's region; other work: by where the provider works that day."""
-    day = OuterRef("date")
+    day = OuterRef(date_field)
     in_consortium = Consortium.objects.filter(
         region__in=region_ids, members=OuterRef("provider"), valid_from__lte=day
     ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
     under_contract = ServiceContract.objects.filter(
-        region__in=region_ids, providers=OuterRef("provider"), year=OuterRef("date__year")
+        region__in=region_ids, providers=OuterRef("provider"), year=OuterRef(f"{date_field}__year")
     )
     return Q(help__case__family__region__in=region_ids) | (
         Q(help__isnull=True) & (Exists(in_consortium) | Exists(under_contract))
     )
 
 
+def _whole_months(period: Period) -> bool:
+    return period.start.day == 1 and period.end == month_end(period.end)
+
+
 def _add_hours(kpis: KpiSet, region_ids: list[int]) -> None:
-    """Minutes by kind, provider and month from ONE grouped query."""
-    rows = (
-        HourEntry.objects.between(kpis.period.start, kpis.period.end)
-        .filter(_hours_for_regions(region_ids))
-        .annotate(month=TruncMonth("date"))
-        .values("kind", "provider__name", "month")
-        .annotate(minutes=Sum("minutes"))
-        .order_by()
-    )
+    """Minutes by kind, provider and month from ONE grouped query: over the monthly
+    rollups (HourRollup, PostgreSQL) when the period is whole months, else the entries."""
+    period = kpis.period
+
+    def grouped(rows, day: str):
+        return (
+            rows.annotate(month=TruncMonth(day))
+            .values("kind", "provider__name", "month")
+            .annotate(minutes=Sum("minutes"))
+            # Groups netting to zero (rollups of deleted entries) add nothing, name no one.
+            .exclude(minutes=0)
+            .order_by()
+        )
+
+    if connection.vendor == "postgresql" and _whole_months(period):
+        rollups = HourRollup.objects.filter(day__gte=period.start, day__lte=period.end)
+        # Two halves of a UNION ALL: an OR across both would join every rollup row of the
+        # period with its help; this way the region's helps lead to their rollups, and
+        # work without a help is checked only for providers working in the regions.
+        consortia = Consortium.objects.filter(region__in=region_ids).values("members")
+        contracts = ServiceContract.objects.filter(region__in=region_ids).values("providers")
+        working_here = Q(provider__in=consortia) | Q(provider__in=contracts)
+        rows = grouped(rollups.filter(help__case__family__region__in=region_ids), "day").union(
+            grouped(
+                rollups.filter(working_here, help__isnull=True).filter(
+                    _hours_for_regions(region_ids, "day")
+                ),
+                "day",
+            ),
+            all=True,
+        )
+    else:
+        rows = grouped(
+            HourEntry.objects.between(period.start, period.end).filter(
+                _hours_for_regions(region_ids)
+            ),
+            "date",
+        )
     by_month = dict.fromkeys(kpis.period.months(), 0)
     by_provider: dict[str, int] = {}
     for row in rows:

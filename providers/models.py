@@ -222,6 +222,36 @@ class HourEntry(models.Model):
         return self.corrects_id is not None
 
 
+class HourRollup(models.Model):
+    """Minutes per provider, help, kind and day, kept by a PostgreSQL trigger on the hour
+    entries (migration 0004): every write path, corrections, deletions and COPY included,
+    in the same transaction as the entry. Case-specific minutes are summed per month (day
+    is the first of the month); other minutes per day, because the region they count for
+    depends on the day (consortium membership). The KPIs read this instead of millions of
+    entries; `rebuild_hour_rollups()` recomputes it from the entries."""
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    help = models.ForeignKey(
+        "cases.Help",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=16, choices=HourKind)
+    day = models.DateField()
+    minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("hour rollup")
+        indexes = [
+            models.Index(fields=["day", "help"]),
+            models.Index(fields=["help", "day"]),
+        ]
+
+
 class ApprovalState(models.TextChoices):
     APPROVED = "approved", _("approved")
     RETURNED = "returned", _("returned for correction")

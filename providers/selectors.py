@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from cases.models import AMBULANT_SETTINGS, Help
@@ -175,16 +175,21 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
     }
     for line in staff_rows.values():
         line["kind_list"] = [line["kinds"][k] for k in HourKind.values]
+    # Correlated subqueries, each answered from the (help, date) index: a join with all
+    # hour entries of every help (years of them) and GROUP BY took a second at city scale.
+    of_help = HourEntry.objects.filter(help=OuterRef("pk")).order_by()
     helps = (
         Help.objects.active_in(start, end)
         .filter(provider_id=provider_id)
         .select_related("case__family")
         .annotate(
-            month_minutes=Sum(
-                "hour_entries__minutes",
-                filter=Q(hour_entries__date__gte=start, hour_entries__date__lte=end),
+            month_minutes=Subquery(
+                of_help.filter(date__gte=start, date__lte=end)
+                .values("help")
+                .annotate(total=Sum("minutes"))
+                .values("total")
             ),
-            last_entry=Max("hour_entries__date"),
+            last_entry=Subquery(of_help.order_by("-date").values("date")[:1]),
         )
         .order_by("case__family__name")
     )

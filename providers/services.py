@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -386,3 +386,22 @@ def copy_recurring_entries(
         else:
             copied += int(created)
     return copied, skipped
+
+
+@transaction.atomic
+def rebuild_hour_rollups() -> None:
+    """Recompute the hour rollups from the entries (PostgreSQL; the trigger of migration
+    providers 0004 keeps them afterwards). For bulk loads that disabled the trigger."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE providers_hourentry IN SHARE MODE")
+        cursor.execute("DELETE FROM providers_hourrollup")
+        cursor.execute(
+            """INSERT INTO providers_hourrollup (provider_id, help_id, kind, day, minutes)
+               SELECT provider_id, help_id, kind,
+                      CASE WHEN help_id IS NULL THEN date
+                           ELSE date_trunc('month', date)::date END,
+                      SUM(minutes)
+               FROM providers_hourentry GROUP BY 1, 2, 3, 4"""
+        )
