@@ -251,6 +251,9 @@ class HourRollup(models.Model):
             models.Index(fields=["help", "day"]),
         ]
 
+    def __str__(self):
+        return f"{self.day:%m/%Y} {self.kind} {self.minutes} min"
+
 
 class ApprovalState(models.TextChoices):
     APPROVED = "approved", _("approved")
