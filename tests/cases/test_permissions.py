@@ -8,7 +8,6 @@ write → 403; anonymous → the login page.
 """
 
 import datetime
-import re
 
 import pytest
 from django.urls import reverse
@@ -17,6 +16,7 @@ from cases import services
 from cases import urls as cases_urls
 from cases.models import CaseAccessGrant, CaseNote, CaseStatus, DeputyAssignment, NoteKind
 from tests import factories as f
+from tests.pages import comparable_page
 
 pytestmark = pytest.mark.django_db
 
@@ -219,13 +219,6 @@ def test_every_post_row_has_a_get_row():
 # --- Focused rules ----------------------------------------------------------------
 
 
-def _comparable(response, url: str) -> str:
-    html = response.content.decode().replace(url, "URL")
-    html = re.sub(r'nonce="[^"]+"', "NONCE", html)
-    html = re.sub(r'data-csrf-token="[^"]+"', "CSRF", html)  # the session-timeout dialog
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
-
-
 def test_forbidden_case_id_answers_404_like_a_missing_one(client, asd_other_team, case):
     client.force_login(asd_other_team)
     forbidden_url = reverse("cases:case_detail", args=[case.pk])
@@ -237,7 +230,7 @@ def test_forbidden_case_id_answers_404_like_a_missing_one(client, asd_other_team
     assert [t.name for t in forbidden.templates] == [t.name for t in missing.templates]
     assert "404.html" in [t.name for t in forbidden.templates]
     # The same page, apart from the requested path and the per-response CSRF token and nonce.
-    assert _comparable(forbidden, forbidden_url) == _comparable(missing, missing_url)
+    assert comparable_page(forbidden, forbidden_url) == comparable_page(missing, missing_url)
 
 
 def test_provider_loses_access_when_help_ends(client, fachkraft, asd, case, running_help):
