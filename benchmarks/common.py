@@ -75,6 +75,8 @@ def machine() -> dict:
         "ram": ram,
         "postgresql": pg_version,
         "python": platform.python_version(),
+        # Other work on the machine skews every time: say how busy it was.
+        "load_average": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "commit": commit,
     }
 

@@ -29,6 +29,7 @@ def _machine(machine: dict) -> list[str]:
         f"| RAM | {machine['ram']} |",
         f"| PostgreSQL | {machine['postgresql']} |",
         f"| Python | {machine['python']} |",
+        f"| load average (1/5/15 min) at the end | {machine.get('load_average', 'unknown')} |",
         f"| commit | {machine['commit']} |",
         "",
     ]
