@@ -10,12 +10,20 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import translation
 
 from core.audit import entry_digest, log_action, verify_chain
 from core.models import AuditAction, AuditEntry
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The break reasons are asserted in the source language."""
+    with translation.override("en"):
+        yield
 
 
 def write_entries(user, count: int) -> list[AuditEntry]:

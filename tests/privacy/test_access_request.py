@@ -161,7 +161,7 @@ def test_the_export_says_what_it_leaves_out(family_world):
     notes = collect_person_data(family_world["child"])["notes"]
 
     assert any("§ 65 SGB VIII" in note for note in notes)
-    assert any("§ 83 (4) SGB X" in note for note in notes)
+    assert any("§ 83" in note and "SGB X" in note for note in notes)
 
 
 def test_audit_entries_about_an_entrusted_entry_are_not_exported(family_world, asd):
