@@ -10,6 +10,9 @@ from tests import factories as f
 
 ON_SQLITE = os.environ.get("KIJUFAZ_TEST_DB") == "sqlite"
 
+# Fixtures `broker_url` and `workers`: real Celery worker processes on Redis.
+pytest_plugins = ["tests.celery_worker"]
+
 # Generated inputs are the same on every run (CI must not turn red by chance); set
 # HYPOTHESIS_PROFILE=explore locally to let hypothesis search new examples.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
