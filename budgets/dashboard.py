@@ -195,11 +195,15 @@ def _help_rows(region_ids, year: int, as_of: datetime.date) -> list[dict]:
     )
 
 
-def _reached(start: datetime.date, end: datetime.date):
+def _reached(region_ids, start: datetime.date, end: datetime.date):
     from providers.models import GroupSession
 
     # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once.
-    with_help = Help.objects.active_in(start, end).values("case__family")
+    with_help = (
+        Help.objects.active_in(start, end)
+        .filter(case__family__region__in=region_ids)
+        .values("case__family")
+    )
     in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
         "registered_participants__family"
     )
@@ -210,7 +214,8 @@ def families_reached_in(region_ids, periods: list) -> dict[int, list[int]]:
     """Families with an active help or a registered participant, per region, for each
     (start, end) period, in ONE query."""
     aggregates = {
-        f"n{i}": Count("id", filter=_reached(start, end)) for i, (start, end) in enumerate(periods)
+        f"n{i}": Count("id", filter=_reached(region_ids, start, end))
+        for i, (start, end) in enumerate(periods)
     }
     rows = Family.objects.filter(region__in=region_ids).values("region").annotate(**aggregates)
     return {r["region"]: [r[f"n{i}"] for i in range(len(periods))] for r in rows}

@@ -652,7 +652,11 @@ def _people_reached(region_ids: list[int], start: datetime.date, end: datetime.d
     Attributed by the family's region, like `families_reached_by_region`.
     """
     # IN (subquery), not EXISTS per person: PostgreSQL hashes each subquery once.
-    with_help = Help.objects.active_in(start, end).values("case__family")
+    with_help = (
+        Help.objects.active_in(start, end)
+        .filter(case__family__region__in=region_ids)
+        .values("case__family")
+    )
     in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
         "registered_participants"
     )
@@ -703,7 +707,7 @@ def _add_budget(kpis: KpiSet, regions: list[Region]) -> None:
     day = kpis.period.end
     kpis.budget_as_of = day
     flexible, stationary = kpis.budget_flexible, kpis.budget_stationary
-    for figures in region_years(day.year, regions, day, detailed=False):
+    for figures in region_years(day.year, regions, day, detailed=False, reach=False):
         for total, part in ((flexible, figures.flexible), (stationary, figures.stationary)):
             total.planned += part.planned
             total.booked += part.booked
