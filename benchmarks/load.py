@@ -13,7 +13,8 @@ password by default) and runs them without think time:
 Afterwards it checks that the hour totals in the database grew by exactly the minutes
 the clients saw saved (HTTP 302), per staff member, and removes the load run's entries
 again (LOAD_KEEP=1 keeps them). Results: benchmarks/results.json ("load") and
-docs/BENCHMARKS.md.
+docs/BENCHMARKS.md. LOAD_STAFF and LOAD_HEADS change the mix (default 2/5 staff, 1/10
+heads, the rest caseworkers); LOAD_RESULT_KEY stores such a run under another key.
 """
 
 import datetime
@@ -178,8 +179,8 @@ def _people():
     def of(roles, n):
         return list(User.objects.filter(role__in=roles, is_active=True).order_by("pk")[:n])
 
-    n_heads = max(1, USERS // 10)
-    n_staff = USERS * 2 // 5
+    n_heads = int(os.environ.get("LOAD_HEADS", max(1, USERS // 10)))
+    n_staff = int(os.environ.get("LOAD_STAFF", USERS * 2 // 5))
     heads = of([Role.DEPARTMENT_HEAD, Role.CONTROLLER], n_heads)
     staff = [u for u in of([Role.PROVIDER_STAFF], n_staff * 2) if u.provider_id][:n_staff]
     caseworkers = of([Role.ASD, Role.ASD_LEAD], USERS - len(heads) - len(staff))
@@ -383,7 +384,8 @@ def _remove_entries(keys: list[str]) -> None:
 def main() -> None:
     common.setup_django()
     result = run()
-    common.save_results("load", result)
+    # LOAD_RESULT_KEY keeps a diagnostic run (another mix) apart from the main result.
+    common.save_results(os.environ.get("LOAD_RESULT_KEY", "load"), result)
     from benchmarks import report
 
     report.write()
