@@ -235,6 +235,8 @@ def start_server() -> subprocess.Popen:
         "SECURE_COOKIES": "false",
         "SECURE_HSTS_SECONDS": "0",
         "KIJUFAZ_REQUIRE_2FA": "false",
+        # As in production (docker-compose.yml): one chart cache for all workers.
+        "CACHE_URL": os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/5"),
         "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
     }
