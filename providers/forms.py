@@ -20,14 +20,27 @@ def help_label(help) -> str:
     return f"{help.case.family.name} · {help.get_legal_basis_display()} ({help.case.reference})"
 
 
-class HelpChoiceField(forms.ModelChoiceField):
+class ShownHelpsMixin:
+    """Accepts any help of `queryset` but renders only the `shown` ones as choices.
+
+    The queryset (all loggable helps) validates a submitted value with one query; the
+    widget lists the short list, so a provider with 1,500 helps does not put 1,500
+    options into every page. Assigning `choices` keeps `queryset` for validation."""
+
+    def show_only(self, helps, *, blank: bool):
+        choices = [(h.pk, self.label_from_instance(h)) for h in helps]
+        self.choices = ([("", self.empty_label)] if blank else []) + choices
+
     def label_from_instance(self, help):
         return help_label(help)
 
 
-class HelpMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, help):
-        return help_label(help)
+class HelpChoiceField(ShownHelpsMixin, forms.ModelChoiceField):
+    pass
+
+
+class HelpMultipleChoiceField(ShownHelpsMixin, forms.ModelMultipleChoiceField):
+    pass
 
 
 class HourEntryForm(forms.Form):
@@ -49,9 +62,11 @@ class HourEntryForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
     recurring = forms.BooleanField(label=_("Recurring weekly"), required=False)
 
-    def __init__(self, *args, helps, **kwargs):
+    def __init__(self, *args, helps, shown, **kwargs):
+        """`helps`: the queryset of every help a value may name; `shown`: the choices."""
         super().__init__(*args, **kwargs)
         self.fields["help"].queryset = helps
+        self.fields["help"].show_only(shown, blank=True)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
 
@@ -94,9 +109,10 @@ class GroupSplitForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args, helps, **kwargs):
+    def __init__(self, *args, helps, shown, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["helps"].queryset = helps
+        self.fields["helps"].show_only(shown, blank=False)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
 

@@ -32,6 +32,60 @@ def loggable_helps(provider_id: int, today: datetime.date, *, user=None):
     )
 
 
+# The help dropdowns list a professional's own helps, not the provider's hundreds.
+SHOW_ALL_HELPS_UP_TO = 30
+RECENT_HELP_WEEKS = 8
+HELP_SEARCH_LIMIT = 30
+
+
+def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
+    """The helps the hour sheet offers `user` to pick from: all loggable helps of a small
+    provider; else the helps she is responsible for or logged hours on in the last eight
+    weeks (plus `include_ids`, e.g. the help of the entry being edited). Any loggable help
+    is still accepted when submitted; this only keeps the page and the list short."""
+    loggable = loggable_helps(user.provider_id, today, user=user)
+    few = list(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
+    if len(few) <= SHOW_ALL_HELPS_UP_TO:
+        return few
+    since = today - datetime.timedelta(weeks=RECENT_HELP_WEEKS)
+    recent = HourEntry.objects.filter(staff=user, date__gte=since, help__isnull=False)
+    return list(
+        loggable.filter(
+            Q(responsible_staff=user)
+            | Q(pk__in=recent.values("help_id"))
+            | Q(pk__in=[pk for pk in include_ids if pk])
+        )
+    )
+
+
+def search_loggable_helps(user, today: datetime.date, term: str) -> list[Help]:
+    """Loggable helps of the user's provider whose family name or file number contains
+    `term` (at most HELP_SEARCH_LIMIT): how a team lead finds a colleague's help."""
+    term = term.strip()[:100]
+    if len(term) < 2:
+        return []
+    return list(
+        loggable_helps(user.provider_id, today, user=user).filter(
+            Q(case__family__name__icontains=term) | Q(case__reference__icontains=term)
+        )[:HELP_SEARCH_LIMIT]
+    )
+
+
+def help_choices(
+    user, today: datetime.date, *, include_ids=(), search: str | None = None
+) -> tuple[list[Help], list[Help] | None]:
+    """The helps to show in a help dropdown, sorted by family, and the search hits
+    (None without a search). The hits are part of the shown helps."""
+    shown = {h.pk: h for h in shown_helps(user, today, include_ids=include_ids)}
+    found = None
+    if search is not None:
+        found = search_loggable_helps(user, today, search)
+        for h in found:
+            shown.setdefault(h.pk, h)
+    ordered = sorted(shown.values(), key=lambda h: (h.case.family.name, h.start, h.pk))
+    return ordered, found
+
+
 @dataclass
 class SheetDay:
     date: datetime.date
@@ -56,7 +110,8 @@ class HelpBudgetLine:
         return self.help.planned_hours_per_month
 
 
-def hour_sheet(user, monday: datetime.date, today: datetime.date) -> dict:
+def hour_sheet(user, monday: datetime.date, today: datetime.date, helps: list[Help]) -> dict:
+    """The week of `user`; the delivered-hours lines cover `helps` (the shown ones)."""
     sunday = monday + datetime.timedelta(days=6)
     entries = (
         HourEntry.objects.filter(staff=user)
@@ -73,7 +128,6 @@ def hour_sheet(user, monday: datetime.date, today: datetime.date) -> dict:
     month_total = (
         HourEntry.objects.filter(staff=user).in_month(month).aggregate(t=Sum("minutes"))["t"] or 0
     )
-    helps = list(loggable_helps(user.provider_id, today, user=user))
     delivered = dict(
         HourEntry.objects.filter(help__in=[h.pk for h in helps])
         .in_month(month)
@@ -207,7 +261,11 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
         "total": total,
         "shares": shares,
         "share_list": [shares[k] for k in HourKind.values],
-        "plan_checks": [c for c in checks if c.help.setting in AMBULANT_SETTINGS],
+        # Deviations from the plan first, then by family.
+        "plan_checks": sorted(
+            (c for c in checks if c.help.setting in AMBULANT_SETTINGS),
+            key=lambda c: (not c.flag, c.help.case.family.name),
+        ),
         "quiet_helps": [
             c
             for c in checks

@@ -2,6 +2,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import HttpResponse
@@ -34,6 +35,7 @@ from .models import GroupOffer, HourEntry, HourKind, MonthApproval, month_start
 from .selectors import hours, hours_summary, loggable_helps, provider_overview
 
 OFFICE_ROLES = (Role.DEPARTMENT_HEAD, Role.CONTROLLER)
+PLAN_CHECKS_PER_PAGE = 50
 
 
 def _month_param(request) -> datetime.date:
@@ -46,6 +48,22 @@ def _month_param(request) -> datetime.date:
 # --- The hour sheet -------------------------------------------------------------
 
 
+def _posted_help_ids(request, name: str) -> list[int]:
+    """Help ids of a submitted form, so a re-shown form keeps showing the chosen help."""
+    return [int(v) for v in request.POST.getlist(name) if v.isdigit() and len(v) < 10]
+
+
+def _help_choices(request, today, *, include_ids=()):
+    """Shown helps and search hits; only a team lead may search the whole provider."""
+    search = None
+    if request.user.role == Role.PROVIDER_LEAD and "help_q" in request.GET:
+        search = request.GET.get("help_q", "")
+    shown, found = selectors.help_choices(
+        request.user, today, include_ids=include_ids, search=search
+    )
+    return shown, {"help_q": search, "help_hits": found}
+
+
 @roles_required(*PROVIDER_ROLES)
 def hour_sheet(request):
     user, today = request.user, timezone.localdate()
@@ -53,8 +71,11 @@ def hour_sheet(request):
     if not ok:
         messages.warning(request, _("The week was not understood; showing the current week."))
     helps = loggable_helps(user.provider_id, today, user=user)
+    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "help"))
     default_day = min(today, monday + datetime.timedelta(days=6))
-    form = HourEntryForm(request.POST or None, helps=helps, initial={"date": default_day})
+    form = HourEntryForm(
+        request.POST or None, helps=helps, shown=shown, initial={"date": default_day}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -82,7 +103,7 @@ def hour_sheet(request):
                     messages.info(request, _("This entry had already been saved."))
                 return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(entry.date)}")
         status = 400
-    sheet = selectors.hour_sheet(user, monday, today)
+    sheet = selectors.hour_sheet(user, monday, today, shown)
     context = {
         "form": form,
         "monday": monday,
@@ -90,7 +111,7 @@ def hour_sheet(request):
         "previous_week": iso_week(monday - datetime.timedelta(days=7)),
         "next_week": iso_week(monday + datetime.timedelta(days=7)),
         "is_current_week": monday <= today <= monday + datetime.timedelta(days=6),
-        "split_form": GroupSplitForm(helps=helps, initial={"date": today}),
+        **search,
         **sheet,
     }
     return render(request, "providers/hour_sheet.html", context, status=status)
@@ -110,7 +131,11 @@ def entry_edit(request, pk: int):
         return redirect("providers:entry_correct", pk=entry.corrects_id)
     if entry.is_locked:
         return redirect("providers:entry_correct", pk=entry.pk)
-    helps = loggable_helps(request.user.provider_id, timezone.localdate(), user=request.user)
+    today = timezone.localdate()
+    helps = loggable_helps(request.user.provider_id, today, user=request.user)
+    shown, __ = selectors.help_choices(
+        request.user, today, include_ids=[entry.help_id, *_posted_help_ids(request, "help")]
+    )
     initial = {
         name: getattr(entry, name)
         for name in (
@@ -125,7 +150,7 @@ def entry_edit(request, pk: int):
         )
     }
     initial.update(help=entry.help_id, idempotency_key=entry.idempotency_key)
-    form = HourEntryForm(request.POST or None, helps=helps, initial=initial)
+    form = HourEntryForm(request.POST or None, helps=helps, shown=shown, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("idempotency_key")
@@ -204,8 +229,10 @@ def copy_last_week(request):
 
 @roles_required(*PROVIDER_ROLES)
 def group_split(request):
-    helps = loggable_helps(request.user.provider_id, timezone.localdate(), user=request.user)
-    form = GroupSplitForm(request.POST or None, helps=helps, initial={"date": timezone.localdate()})
+    today = timezone.localdate()
+    helps = loggable_helps(request.user.provider_id, today, user=request.user)
+    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "helps"))
+    form = GroupSplitForm(request.POST or None, helps=helps, shown=shown, initial={"date": today})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -225,7 +252,10 @@ def group_split(request):
             )
             return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(data['date'])}")
     return render(
-        request, "providers/group_split.html", {"form": form}, status=400 if form.is_bound else 200
+        request,
+        "providers/group_split.html",
+        {"form": form, **search},
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -242,6 +272,9 @@ def overview(request):
     month = _month_param(request)
     context = provider_overview(user.provider_id, month, timezone.localdate())
     context.update(
+        plan_page=Paginator(context["plan_checks"], PLAN_CHECKS_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
         month=month,
         month_param=f"{month:%Y-%m}",
         previous_month=f"{month_start(month - datetime.timedelta(days=1)):%Y-%m}",

@@ -87,3 +87,40 @@ def test_running_helps_without_hours_for_14_days_are_listed(
         quiet: None,
         long_ago: TODAY - datetime.timedelta(days=15),
     }
+
+
+@pytest.fixture
+def sixty_helps(asd, provider):
+    """60 running ambulant helps of `provider` without planned hours (nothing to flag)."""
+    return [
+        f.make_help(f.make_case(asd, family_name=f"Familie {i:02d}"), provider, hours=None)
+        for i in range(60)
+    ]
+
+
+def test_plan_checks_are_paginated_50_a_page_with_deviations_first(lead_client, sixty_helps):
+    # 20 h a month planned and nothing delivered by the 18th: far under plan.
+    under = [sixty_helps[55], sixty_helps[40]]
+    for help in under:
+        help.planned_hours_per_month = Decimal("20")
+        help.save(update_fields=["planned_hours_per_month"])
+
+    first = lead_client.get(reverse("providers:overview"))
+    second = lead_client.get(reverse("providers:overview"), {"page": 2})
+
+    first_page = [c.help.pk for c in first.context["plan_page"]]
+    assert len(first_page) == 50
+    assert first_page[:2] == [sixty_helps[40].pk, sixty_helps[55].pk]
+    assert first_page[2:] == [h.pk for h in sixty_helps if h not in under][:48]
+    assert [c.help.pk for c in second.context["plan_page"]] == [
+        h.pk for h in sixty_helps if h not in under
+    ][48:]
+    assert 'class="pagination"' in first.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1e9"])
+def test_a_bad_page_of_plan_checks_never_fails(lead_client, sixty_helps, page):
+    response = lead_client.get(reverse("providers:overview"), {"page": page})
+
+    assert response.status_code == 200
+    assert len(response.context["plan_page"]) > 0

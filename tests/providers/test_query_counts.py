@@ -25,10 +25,12 @@ SIZES = [
 ]
 
 # Measured on 2026-11 (Django 6.0, PostgreSQL), the same at both sizes: session and
-# user; the week's entries; the month total; the loggable helps twice (the sheet's
-# help lines and the form's choices, which iterate their own queryset); delivered
-# minutes per help; the month's approval.
+# user; the week's entries; the month total; the shown helps (the first 31 loggable
+# ones, and for a bigger provider the own and recently logged ones; the form's
+# queryset only validates a POST); delivered minutes per shown help; the month's
+# approval. A team lead's help search adds one query.
 HOUR_SHEET_QUERIES = 8
+HOUR_SHEET_SEARCH_QUERIES = 9
 # Session and user; minutes by staff and kind; open entries per staff; the month's
 # approvals; the helps with their month minutes; the provider for the heading.
 OVERVIEW_QUERIES = 7
@@ -114,6 +116,35 @@ def test_hour_sheet_queries_do_not_grow_with_entries_or_helps(
 
 
 @pytest.mark.parametrize(("entries", "helps"), SIZES)
+def test_hour_sheet_help_search_costs_one_query_more(
+    lead_client,
+    fachkraft,
+    traegerleitung,
+    provider,
+    asd,
+    help,
+    entries,
+    helps,
+    django_assert_max_num_queries,
+):
+    build_world(
+        provider=provider,
+        staff=[traegerleitung],
+        decided_by=traegerleitung,
+        asd=asd,
+        first_help=help,
+        entries=entries,
+        helps=helps,
+    )
+
+    with django_assert_max_num_queries(HOUR_SHEET_SEARCH_QUERIES):
+        response = lead_client.get(reverse("providers:hour_sheet"), {"help_q": "Familie"})
+
+    assert response.status_code == 200
+    assert response.context["help_hits"]
+
+
+@pytest.mark.parametrize(("entries", "helps"), SIZES)
 def test_overview_queries_do_not_grow_with_entries_or_helps(
     lead_client,
     fachkraft,
@@ -143,4 +174,5 @@ def test_overview_queries_do_not_grow_with_entries_or_helps(
 
     assert response.status_code == 200
     assert len(response.context["plan_checks"]) == helps
+    assert len(response.context["plan_page"]) == min(helps, 50)
     assert sum(row["total"] for row in response.context["staff_rows"]) == entries * 30 - 10
