@@ -61,7 +61,7 @@ def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
 def search_loggable_helps(user, today: datetime.date, term: str) -> list[Help]:
     """Loggable helps of the user's provider whose family name or file number contains
     `term` (at most HELP_SEARCH_LIMIT): how a team lead finds a colleague's help."""
-    term = term.strip()[:100]
+    term = term.replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL in text
     if len(term) < 2:
         return []
     return list(

@@ -407,6 +407,8 @@ PARAMS = [
     "action",
     "date_from",
     "date_to",
+    # The team lead's help search on the hour sheet.
+    "help_q",
 ]
 
 
@@ -421,6 +423,7 @@ def pages(asd, fachkraft, traegerleitung, leitung, controlling, datenschutz, cas
         (asd, reverse("resources:resource_export")),
         (fachkraft, reverse("providers:hour_sheet")),
         (traegerleitung, reverse("providers:overview")),
+        (traegerleitung, reverse("providers:hour_sheet")),
         (traegerleitung, reverse("providers:group_offer_list")),
         (fachkraft, reverse("providers:export_csv")),
         (leitung, reverse("providers:summary")),
