@@ -5,6 +5,7 @@ cannot be probed; a read-only user trying to write gets 403.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -40,6 +41,11 @@ def is_deputy_for(user, absent_id: int) -> bool:
     )
 
 
+def _rights_known(user, case: Case) -> bool:
+    """The case was read by get_case_with_rights_for for this very user."""
+    return getattr(case, "rights_of_user_id", None) == user.pk
+
+
 def can_write_case(user, case: Case) -> bool:
     """Mirrors Case.objects.writable_by for one case, asking the database only when needed."""
     if not case.is_open or not case.is_in_use or user.role not in (Role.ASD, Role.ASD_LEAD):
@@ -48,9 +54,12 @@ def can_write_case(user, case: Case) -> bool:
         return True
     if user.team_id is None or case.team_id != user.team_id:
         return False
-    if user.role == Role.ASD and not is_deputy_for(user, case.owner_id):
+    known = _rights_known(user, case)
+    if user.role == Role.ASD and not (
+        case.user_is_deputy if known else is_deputy_for(user, case.owner_id)
+    ):
         return False
-    return not case.confidential or has_named_access(user, case)
+    return not case.confidential or (case.user_is_named if known else has_named_access(user, case))
 
 
 def can_manage_access(user, case: Case) -> bool:
@@ -86,6 +95,30 @@ def get_case_for(user, pk: int, *, write: bool = False) -> Case:
     if write:
         _require(can_write_case(user, case))
     return case
+
+
+def get_case_with_rights_for(user, pk: int) -> Case:
+    """Like get_case_for, and in the same query whether `user` deputises for the owner and
+    is named for the case (§ 35 SGB I), so can_write_case needs no further query."""
+    today = timezone.localdate()
+    cases = (
+        Case.objects.visible_to(user, today)
+        .select_related("family__region", "owner", "team")
+        .annotate(
+            rights_of_user_id=Value(user.pk),
+            user_is_deputy=Exists(
+                DeputyAssignment.objects.active_on(today).filter(
+                    deputy_id=user.pk, absent_id=OuterRef("owner_id")
+                )
+            ),
+            user_is_named=Exists(
+                CaseAccessGrant.objects.active_on(today).filter(
+                    case_id=OuterRef("pk"), user_id=user.pk
+                )
+            ),
+        )
+    )
+    return get_object_or_404(cases, pk=pk)
 
 
 def get_family_for(user, pk: int, *, write: bool = False) -> Family:

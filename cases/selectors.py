@@ -1,13 +1,24 @@
-"""Reads for the caseworker's desk: what needs attention today."""
+"""Reads for the caseworker's desk (what needs attention today) and the case page."""
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import CharField, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import Cast, JSONObject
 
 from core.models import Role
 
-from .models import ApprovalStatus, Case, Help, HelpApproval, HelpPlan, RiskAssessment
+from .models import (
+    ApprovalStatus,
+    Case,
+    Help,
+    HelpApproval,
+    HelpPlan,
+    Resource,
+    RiskAssessment,
+)
 
 DUE_SOON_DAYS = 30
 
@@ -70,3 +81,48 @@ def desk_for(user, today: datetime.date) -> Desk:
         ],
         follow_ups=follow_ups[:50],
     )
+
+
+def case_helps_for(case: Case, user) -> list[Help]:
+    """The helps on the case page with everything they show, in three queries whatever
+    their number: helps (with the resources' names and the pending approvals as arrays),
+    plan versions (newest first) and their goals.
+
+    Each help gets `resource_names`, `pending_approvals` (unsaved HelpApproval objects with
+    kind and proposed hours) and `plan_versions`.
+    """
+    resource_names = Resource.objects.filter(helps=OuterRef("pk")).order_by("organisation")
+    pending = HelpApproval.objects.filter(
+        help=OuterRef("pk"), decision=ApprovalStatus.REQUESTED
+    ).order_by("requested_at", "pk")
+    helps = list(
+        Help.objects.visible_to(user)
+        .filter(case=case)
+        .select_related("provider", "recipient", "responsible_staff", "team_consultation")
+        .annotate(
+            resource_names=ArraySubquery(resource_names.values("organisation")),
+            pending_approval_rows=ArraySubquery(
+                # Hours as text keep their two decimal places through JSON.
+                pending.values(
+                    row=JSONObject(kind="kind", hours=Cast("proposed_hours_per_month", CharField()))
+                )
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "plans",
+                queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
+                to_attr="plan_versions",
+            )
+        )
+    )
+    for help in helps:
+        help.pending_approvals = [
+            HelpApproval(
+                help=help,
+                kind=row["kind"],
+                proposed_hours_per_month=None if row["hours"] is None else Decimal(row["hours"]),
+            )
+            for row in help.pending_approval_rows
+        ]
+    return helps

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,6 +25,7 @@ from .access import (
     can_write_case,
     get_approval_for,
     get_case_for,
+    get_case_with_rights_for,
     get_deputy_assignment_for,
     get_entrusted_note_for_author,
     get_family_for,
@@ -66,15 +67,12 @@ from .models import (
     CaseNote,
     DeputyAssignment,
     Family,
-    Help,
-    HelpApproval,
-    HelpPlan,
     Person,
     Region,
     Resource,
     ResourceKind,
 )
-from .selectors import desk_for
+from .selectors import case_helps_for, desk_for
 
 CASE_ROLES = ASD_ROLES + PROVIDER_ROLES
 CASES_PER_PAGE = 25
@@ -222,33 +220,14 @@ def family_case_open(request, pk: int):
 # --- Case detail ------------------------------------------------------------------
 
 
-def _case_helps(case: Case, user):
-    helps = Help.objects.visible_to(user).filter(case=case)
-    return helps.select_related(
-        "provider", "recipient", "responsible_staff", "team_consultation"
-    ).prefetch_related(
-        "resources",
-        Prefetch(
-            "plans",
-            queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
-            to_attr="plan_versions",
-        ),
-        Prefetch(
-            "approvals",
-            queryset=HelpApproval.objects.filter(decision=ApprovalStatus.REQUESTED),
-            to_attr="pending_approvals",
-        ),
-    )
-
-
 @roles_required(*CASE_ROLES)
 def case_detail(request, pk: int):
     user = request.user
-    case = get_case_for(user, pk)
+    case = get_case_with_rights_for(user, pk)
     context = {
         "case": case,
         "members": case.family.members.all(),
-        "helps": _case_helps(case, user),
+        "helps": case_helps_for(case, user),
         "can_write": can_write_case(user, case),
         "can_reassign": can_reassign_case(user, case),
         "can_manage_access": can_manage_access(user, case),
