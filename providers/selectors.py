@@ -110,8 +110,12 @@ class HelpBudgetLine:
         return self.help.planned_hours_per_month
 
 
-def hour_sheet(user, monday: datetime.date, today: datetime.date, helps: list[Help]) -> dict:
+def hour_sheet(
+    user, monday: datetime.date, today: datetime.date, helps: list[Help] | None = None
+) -> dict:
     """The week of `user`; the delivered-hours lines cover `helps` (the shown ones)."""
+    if helps is None:
+        helps = shown_helps(user, today)
     sunday = monday + datetime.timedelta(days=6)
     entries = (
         HourEntry.objects.filter(staff=user)
@@ -266,11 +270,16 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
             (c for c in checks if c.help.setting in AMBULANT_SETTINGS),
             key=lambda c: (not c.flag, c.help.case.family.name),
         ),
-        "quiet_helps": [
-            c
-            for c in checks
-            if c.help.is_active_on(today) and (c.last_entry is None or c.last_entry < quiet_since)
-        ],
+        # Longest without hours first (never any hours at the top).
+        "quiet_helps": sorted(
+            (
+                c
+                for c in checks
+                if c.help.is_active_on(today)
+                and (c.last_entry is None or c.last_entry < quiet_since)
+            ),
+            key=lambda c: (c.last_entry is not None, c.last_entry or today),
+        ),
     }
 
 

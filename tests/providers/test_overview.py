@@ -124,3 +124,18 @@ def test_a_bad_page_of_plan_checks_never_fails(lead_client, sixty_helps, page):
 
     assert response.status_code == 200
     assert len(response.context["plan_page"]) > 0
+
+
+def test_the_quiet_helps_list_shows_the_30_longest_without_hours(
+    lead_client, fachkraft, sixty_helps, log
+):
+    log(fachkraft, help=sixty_helps[0], date=TODAY - datetime.timedelta(days=20))
+
+    response = lead_client.get(reverse("providers:overview"))
+
+    quiet = response.context["quiet_helps"]
+    assert len(quiet) == 60
+    assert quiet[-1].help == sixty_helps[0]
+    html = response.content.decode()
+    section = html[html.index('id="h-quiet"') :]
+    assert section.count("<li>") == 30
