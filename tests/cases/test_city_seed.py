@@ -6,11 +6,18 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 
 from budgets.models import PlanLine, Posting, ServiceContract, SubBudget
-from cases.city_seed import FULL, MARKER_SLUG, YEARS, seed_city
+from cases.city_seed import (
+    FULL,
+    HOUR_ROLLUP_TRIGGER,
+    MARKER_SLUG,
+    YEARS,
+    CitySeed,
+    seed_city,
+)
 from cases.models import (
     Case,
     CaseNote,
@@ -27,7 +34,7 @@ from cases.models import (
     TeamConsultation,
 )
 from core.models import Role, User
-from providers.models import MAX_MINUTES_PER_DAY, GroupOffer, GroupSession, HourEntry
+from providers.models import MAX_MINUTES_PER_DAY, GroupOffer, GroupSession, HourEntry, HourRollup
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -160,6 +167,61 @@ def test_indexes_and_constraints_dropped_for_the_load_are_recreated_exactly():
     seed()
 
     assert schema() == before
+
+
+def rollup_trigger_state() -> str:
+    """pg_trigger.tgenabled of the hour rollup trigger: 'O' is enabled, 'D' disabled."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgenabled FROM pg_trigger "
+            "WHERE tgrelid = 'providers_hourentry'::regclass AND tgname = %s",
+            [HOUR_ROLLUP_TRIGGER],
+        )
+        return cursor.fetchone()[0]
+
+
+def rolled_up() -> dict:
+    rows = HourRollup.objects.values_list("provider_id", "help_id", "kind", "day").annotate(
+        m=Sum("minutes")
+    )
+    return {tuple(row[:4]): row[4] for row in rows if row[4]}
+
+
+def summed_entries() -> dict:
+    """Straight from the entries: case-specific minutes per help and month, others per day."""
+    sums: dict = {}
+    for provider, help, kind, date, minutes in HourEntry.objects.values_list(
+        "provider_id", "help_id", "kind", "date", "minutes"
+    ):
+        key = (provider, help, kind, date if help is None else date.replace(day=1))
+        sums[key] = sums.get(key, 0) + minutes
+    return {key: m for key, m in sums.items() if m}
+
+
+def test_the_hour_rollups_equal_the_loaded_entries_and_the_trigger_is_on_again():
+    seed()
+
+    assert HourEntry.objects.count() > 1000
+    assert rolled_up() == summed_entries()
+    assert rollup_trigger_state() == "O"
+    # and it keeps the rollups again: a further entry is counted at once
+    entry = HourEntry.objects.filter(help__isnull=False).order_by("pk").first()
+    key = (entry.provider_id, entry.help_id, entry.kind, entry.date.replace(day=1))
+    before = rolled_up()[key]
+    HourEntry.objects.filter(pk=entry.pk).update(minutes=F("minutes") + 15)
+    assert rolled_up()[key] == before + 15
+
+
+def test_a_failed_load_leaves_the_rollup_trigger_enabled(monkeypatch):
+    def broken_contracts(self):
+        raise RuntimeError("load failed")
+
+    monkeypatch.setattr(CitySeed, "_contracts", broken_contracts)
+    with pytest.raises(RuntimeError):
+        seed()
+
+    assert rollup_trigger_state() == "O"
+    assert not HourEntry.objects.exists()
 
 
 def test_the_same_seed_gives_the_same_rows():
