@@ -71,11 +71,10 @@ def hour_sheet(request):
     if not ok:
         messages.warning(request, _("The week was not understood; showing the current week."))
     helps = loggable_helps(user.provider_id, today, user=user)
-    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "help"))
     default_day = min(today, monday + datetime.timedelta(days=6))
-    form = HourEntryForm(
-        request.POST or None, helps=helps, shown=shown, initial={"date": default_day}
-    )
+    # A successful save redirects: the dropdown's choices are only looked up for a page
+    # that is rendered (saving an hour entry is the most frequent request).
+    form = HourEntryForm(request.POST or None, helps=helps, shown=[], initial={"date": default_day})
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -103,6 +102,8 @@ def hour_sheet(request):
                     messages.info(request, _("This entry had already been saved."))
                 return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(entry.date)}")
         status = 400
+    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "help"))
+    form.fields["help"].show_only(shown, blank=True)
     sheet = selectors.hour_sheet(user, monday, today, shown)
     context = {
         "form": form,
