@@ -16,7 +16,7 @@ from cases import services
 from cases import urls as cases_urls
 from cases.models import CaseAccessGrant, CaseNote, CaseStatus, DeputyAssignment, NoteKind
 from tests import factories as f
-from tests.pages import comparable_page
+from tests.pages import comparable_page, status_as
 
 pytestmark = pytest.mark.django_db
 
@@ -185,21 +185,14 @@ def _url(name: str, world: dict) -> str:
     return reverse(full_name, args=[world[target].pk] if target else [])
 
 
-def _status(client, request, persona: str, method: str, url: str) -> int:
-    client.logout()
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
-    response = client.post(url, INVALID_POST) if method == "POST" else client.get(url)
-    if persona == "anonymous":
-        assert response.status_code != 302 or response["Location"].startswith("/accounts/login/")
-    return response.status_code
-
-
 @pytest.mark.parametrize(("name", "method"), list(MATRIX), ids=[f"{n}-{m}" for n, m in MATRIX])
 def test_each_persona_gets_the_status_the_access_table_says(client, request, world, name, method):
     url = _url(name, world)
     expected = dict(zip(PERSONAS, MATRIX[name, method], strict=True))
-    actual = {persona: _status(client, request, persona, method, url) for persona in PERSONAS}
+    actual = {
+        persona: status_as(client, request, persona, method, url, INVALID_POST)
+        for persona in PERSONAS
+    }
     assert actual == expected
 
 

@@ -22,6 +22,7 @@ from cases import resource_urls
 from cases.models import ApprovalStatus, Resource, ResourceKind
 from core.models import AuditAction, AuditEntry
 from tests import factories as f
+from tests.pages import status_as
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -136,16 +137,6 @@ MATRIX = {
 TAKES_RESOURCE = {"resource_edit"}
 
 
-def _status(client, request, persona: str, method: str, url: str) -> int:
-    client.logout()
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
-    response = client.post(url, INVALID_POST) if method == "POST" else client.get(url)
-    if persona == "anonymous":
-        assert response.status_code != 302 or response["Location"].startswith("/accounts/login/")
-    return response.status_code
-
-
 @pytest.mark.parametrize(("name", "method"), list(MATRIX), ids=[f"{n}-{m}" for n, m in MATRIX])
 def test_each_persona_gets_the_status_the_access_rules_say(
     client, request, jugendtreff, name, method
@@ -153,7 +144,10 @@ def test_each_persona_gets_the_status_the_access_rules_say(
     url = reverse(f"resources:{name}", args=[jugendtreff.pk] if name in TAKES_RESOURCE else [])
     expected = dict(zip(PERSONAS, MATRIX[name, method], strict=True))
 
-    actual = {persona: _status(client, request, persona, method, url) for persona in PERSONAS}
+    actual = {
+        persona: status_as(client, request, persona, method, url, INVALID_POST)
+        for persona in PERSONAS
+    }
 
     assert actual == expected
     assert Resource.objects.count() == 1  # no invalid POST saved anything

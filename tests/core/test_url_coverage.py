@@ -17,6 +17,7 @@ from tests.budgets import test_permissions as budgets_permissions
 from tests.cases import test_permissions as cases_permissions
 from tests.cases import test_resources as resources_permissions
 from tests.controlling import test_permissions as controlling_permissions
+from tests.pages import sign_in_as
 from tests.privacy import test_permissions as privacy_permissions
 from tests.providers import test_permissions as providers_permissions
 
@@ -176,14 +177,8 @@ def test_the_walk_sees_nested_namespaces_and_unnamed_patterns():
 # --- The project-level table -------------------------------------------------------
 
 
-def _sign_in(client, request, persona: str) -> None:
-    client.logout()
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
-
-
 def _project_status(client, request, persona: str, name: str, method: str) -> int:
-    _sign_in(client, request, persona)
+    sign_in_as(client, request, persona)
     url = reverse(name)
     response = client.post(url, {}) if method == "POST" else client.get(url)
     if persona == "anonymous" and name in LOGIN_REQUIRED:
@@ -206,7 +201,7 @@ def test_each_persona_gets_the_status_the_project_table_says(client, request, na
 
 
 def _admin_status(client, request, persona: str, url: str) -> int:
-    _sign_in(client, request, persona)
+    sign_in_as(client, request, persona)
     response = client.get(url)
     if response.status_code == 302:
         assert response["Location"].startswith(reverse("admin:login"))

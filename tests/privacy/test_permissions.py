@@ -14,6 +14,7 @@ from django.utils import timezone
 from privacy import urls as privacy_urls
 from privacy.models import RetentionRule, RetentionRun
 from tests import factories as f
+from tests.pages import status_as
 
 pytestmark = pytest.mark.django_db
 
@@ -157,23 +158,15 @@ def _url(name: str, world: dict) -> str:
     return reverse(f"privacy:{name}", args=[world[target].pk] if target else [])
 
 
-def _status(client, request, persona: str, method: str, url: str, body: dict) -> int:
-    client.logout()
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
-    response = client.post(url, body) if method == "POST" else client.get(url)
-    if persona == "anonymous":
-        assert response["Location"].startswith("/accounts/login/")
-    return response.status_code
-
-
 @pytest.mark.parametrize(("name", "method"), list(MATRIX), ids=[f"{n}-{m}" for n, m in MATRIX])
 def test_each_persona_gets_the_status_the_access_table_says(client, request, world, name, method):
     url = _url(name, world)
     body = BODY[name](world) if method == "POST" else {}
     expected = dict(zip(PERSONAS, MATRIX[name, method], strict=True))
 
-    actual = {persona: _status(client, request, persona, method, url, body) for persona in PERSONAS}
+    actual = {
+        persona: status_as(client, request, persona, method, url, body) for persona in PERSONAS
+    }
 
     assert actual == expected
 

@@ -22,6 +22,7 @@ from providers import services
 from providers import urls as providers_urls
 from providers.models import GroupOffer, HourEntry
 from tests import factories as f
+from tests.pages import status_as
 
 from .conftest import TODAY
 
@@ -134,21 +135,14 @@ def _url(name: str, world: dict) -> str:
     return reverse(f"providers:{name}", args=world[target] if target else [])
 
 
-def _status(client, request, persona: str, method: str, url: str) -> int:
-    client.logout()
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
-    response = client.post(url, INVALID_POST) if method == "POST" else client.get(url)
-    if persona == "anonymous":
-        assert response.status_code != 302 or response["Location"].startswith("/accounts/login/")
-    return response.status_code
-
-
 @pytest.mark.parametrize(("name", "method"), list(MATRIX), ids=[f"{n}-{m}" for n, m in MATRIX])
 def test_each_persona_gets_the_status_the_access_table_says(client, request, world, name, method):
     url = _url(name, world)
     expected = dict(zip(PERSONAS, MATRIX[name, method], strict=True))
-    actual = {persona: _status(client, request, persona, method, url) for persona in PERSONAS}
+    actual = {
+        persona: status_as(client, request, persona, method, url, INVALID_POST)
+        for persona in PERSONAS
+    }
     assert actual == expected
 
 
