@@ -37,7 +37,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .audit import log_action
-from .models import AuditAction, Draft
+from .drafts import discard_draft
+from .models import AuditAction
 
 SIGNED_IN_AT = "kijufaz_signed_in_at"
 LAST_ACTIVITY_AT = "kijufaz_last_activity_at"
@@ -154,7 +155,7 @@ def _wants_json(request) -> bool:
 
 def forget_draft_after_save(request) -> None:
     if request.user.is_authenticated:
-        Draft.objects.filter(user=request.user, key=request.path).delete()
+        discard_draft(user=request.user, key=request.path)
 
 
 # --- Endpoints for the warning dialog ---------------------------------------------------

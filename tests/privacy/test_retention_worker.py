@@ -5,7 +5,6 @@ worker process anonymises the due case file (issue #6)."""
 import importlib
 
 import pytest
-from django.apps import apps
 from django_celery_beat.models import PeriodicTask
 
 from cases.models import Case
@@ -23,9 +22,7 @@ default_rules = importlib.import_module("privacy.migrations.0002_default_rules_a
 def test_beat_proposes_and_an_approved_run_is_executed_by_the_worker(
     workers, asd, provider, datenschutz
 ):
-    # pytest-django empties every table after a transactional test, the rows of the
-    # data migration included: the rules and the schedule as deployed.
-    default_rules.create(apps, None)
+    # The rules and the schedule as deployed come from tests/privacy/conftest.py.
     ten_year_rules()
     old = closed_case_with_help(asd, provider, ended=ELEVEN_YEARS_AGO, name="Altmann")
     nightly = PeriodicTask.objects.get(name=default_rules.SCHEDULE)
