@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -155,17 +155,10 @@ class RequireTwoFactorMiddleware:
             return False
         if request.path.startswith(settings.STATIC_URL):
             return False
-        return request.path not in self._exempt_paths()
-
-    @classmethod
-    def _exempt_paths(cls) -> set[str]:
-        paths = set()
-        for name in cls.EXEMPT_URL_NAMES:
-            try:
-                paths.add(reverse(name))
-            except NoReverseMatch:
-                continue
-        return paths
+        try:
+            return resolve(request.path_info).url_name not in self.EXEMPT_URL_NAMES
+        except Resolver404:
+            return True
 
     def _send_to_second_factor(self, request):
         name = "two_factor_verify" if user_has_device(request.user) else "two_factor_setup"
