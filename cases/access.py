@@ -42,7 +42,7 @@ def is_deputy_for(user, absent_id: int) -> bool:
 
 
 def _rights_known(user, case: Case) -> bool:
-    """The case was read by get_case_with_rights_for for this very user."""
+    """The case was read by get_case_for for this very user."""
     return getattr(case, "rights_of_user_id", None) == user.pk
 
 
@@ -89,17 +89,9 @@ def _require(allowed: bool) -> None:
 
 
 def get_case_for(user, pk: int, *, write: bool = False) -> Case:
-    case = get_object_or_404(
-        Case.objects.visible_to(user).select_related("family__region", "owner", "team"), pk=pk
-    )
-    if write:
-        _require(can_write_case(user, case))
-    return case
-
-
-def get_case_with_rights_for(user, pk: int) -> Case:
-    """Like get_case_for, and in the same query whether `user` deputises for the owner and
-    is named for the case (§ 35 SGB I), so can_write_case needs no further query."""
+    """The case if `user` may see it (else 404), read in one query together with whether
+    `user` deputises for the owner and is named for the case (§ 35 SGB I), so that
+    can_write_case needs no further query."""
     today = timezone.localdate()
     cases = (
         Case.objects.visible_to(user, today)
@@ -118,7 +110,10 @@ def get_case_with_rights_for(user, pk: int) -> Case:
             ),
         )
     )
-    return get_object_or_404(cases, pk=pk)
+    case = get_object_or_404(cases, pk=pk)
+    if write:
+        _require(can_write_case(user, case))
+    return case
 
 
 def get_family_for(user, pk: int, *, write: bool = False) -> Family:

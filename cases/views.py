@@ -25,7 +25,6 @@ from .access import (
     can_write_case,
     get_approval_for,
     get_case_for,
-    get_case_with_rights_for,
     get_deputy_assignment_for,
     get_entrusted_note_for_author,
     get_family_for,
@@ -223,7 +222,7 @@ def family_case_open(request, pk: int):
 @roles_required(*CASE_ROLES)
 def case_detail(request, pk: int):
     user = request.user
-    case = get_case_with_rights_for(user, pk)
+    case = get_case_for(user, pk)
     context = {
         "case": case,
         "members": case.family.members.all(),
