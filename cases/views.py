@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import roles_required
 from core.audit import changed_fields, log_action
-from core.exports import csv_response, xlsx_response
+from core.exports import csv_response, pdf_response, xlsx_response
 from core.models import ASD_ROLES, PROVIDER_ROLES, AuditAction, Role
 from core.pdf import render_pdf
 from core.reauth import sensitive_action
@@ -779,11 +778,7 @@ def plan_pdf(request, pk: int):
         changes={"format": "pdf"},
         request=request,
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="hilfeplan-{plan.help.case.reference}-v{plan.version}.pdf"'
-    )
-    return response
+    return pdf_response(pdf, f"hilfeplan-{plan.help.case.reference}-v{plan.version}")
 
 
 # --- § 8a risk assessments ----------------------------------------------------------
@@ -1017,9 +1012,7 @@ def resource_print(request):
         changes={"format": "pdf", "filters": filters},
         request=request,
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="ressourcenplan.pdf"'
-    return response
+    return pdf_response(pdf, "ressourcenplan")
 
 
 @roles_required(*RESOURCE_EDIT_ROLES)

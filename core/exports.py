@@ -44,3 +44,11 @@ def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def pdf_response(pdf: bytes, filename: str, *, download: bool = False) -> HttpResponse:
+    """A rendered PDF, shown in the browser (or offered as a download)."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}.pdf"'
+    return response

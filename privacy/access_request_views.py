@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from cases.models import Person
 from core.access import roles_required
 from core.audit import log_action
+from core.exports import pdf_response
 from core.forms import DateInput
 from core.models import AuditAction, Role
 from core.pdf import render_pdf
@@ -53,8 +54,9 @@ def _audit_export(request, person: Person, fmt: str) -> None:
     )
 
 
-def _filename(person: Person, ext: str) -> str:
-    return f"auskunft-person-{person.pk}-{timezone.localdate():%Y-%m-%d}.{ext}"
+def _filename(person: Person) -> str:
+    """Without the extension."""
+    return f"auskunft-person-{person.pk}-{timezone.localdate():%Y-%m-%d}"
 
 
 @never_cache
@@ -107,7 +109,7 @@ def access_request_json(request, pk: int):
     body = as_json(collect_person_data(person))
     _audit_export(request, person, "json")
     response = HttpResponse(body, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(person, "json")}"'
+    response["Content-Disposition"] = f'attachment; filename="{_filename(person)}.json"'
     return response
 
 
@@ -122,6 +124,4 @@ def access_request_pdf(request, pk: int):
         {"data": for_print(data), "printed_at": timezone.localtime()},
     )
     _audit_export(request, person, "pdf")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(person, "pdf")}"'
-    return response
+    return pdf_response(pdf, _filename(person), download=True)

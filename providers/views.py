@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Help, Person
 from core.access import roles_required
 from core.audit import log_action
-from core.exports import csv_response, xlsx_response
+from core.exports import csv_response, pdf_response, xlsx_response
 from core.forms import add_service_errors
 from core.models import PROVIDER_ROLES, AuditAction, Role, User
 from core.pdf import render_pdf
@@ -435,11 +434,7 @@ def proof_of_service(request, pk: int, year: int, month: int):
         changes={"format": "pdf", "month": f"{first:%Y-%m}"},
         request=request,
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="leistungsnachweis-{help.case.reference}-{first:%Y-%m}.pdf"'
-    )
-    return response
+    return pdf_response(pdf, f"leistungsnachweis-{help.case.reference}-{first:%Y-%m}")
 
 
 @roles_required(*OFFICE_ROLES)
