@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from core import charts
+from core.figures import cached as cached_figures
 from core.periods import month_end
 
 from .models import Posting, ServiceContract, SubBudgetKind
@@ -355,11 +356,20 @@ class Dashboard:
 
 def dashboard(year: int, regions, today: datetime.date) -> Dashboard:
     """Everything the department head's dashboard shows of `year` and the year before,
-    the drill-down computed from the same result sets."""
-    figures, stationary, helps = _collect(year, regions, today, detailed=True, previous=True)
+    the drill-down computed from the same result sets (cached until the data changes:
+    `core.figures`)."""
+    regions = list(regions)
+    as_of = (as_of_for(year, today), as_of_for(year - 1, today))
+    threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the drill-down hides small groups
+    key = ("dashboard", year, *as_of, threshold, sorted(r.pk for r in regions))
+    return cached_figures(key, lambda: _dashboard(year, regions, today))
+
+
+def _dashboard(year: int, regions: list, today: datetime.date) -> Dashboard:
+    by_year, stationary, helps = _collect(year, regions, today, detailed=True, previous=True)
     return Dashboard(
-        current=list(figures[year].values()),
-        previous=figures[year - 1],
+        current=list(by_year[year].values()),
+        previous=by_year[year - 1],
         drill=_drill(stationary, helps),
     )
 

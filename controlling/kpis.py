@@ -48,7 +48,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
-from budgets.dashboard import SubBudgetFigures, families_reached_by_region, ratio, region_years
+from budgets.dashboard import (
+    SubBudgetFigures,
+    as_of_for,
+    families_reached_by_region,
+    ratio,
+    region_years,
+)
 from budgets.models import ServiceContract, SubBudgetKind
 from budgets.selectors import flexible_spent_by, money, stationary_cost, stationary_rates
 from cases.models import (
@@ -64,6 +70,7 @@ from cases.models import (
     Setting,
 )
 from core.db import DaysBetween
+from core.figures import cached as cached_figures
 from core.periods import month_end
 from providers.models import Consortium, GroupSession, HourEntry, HourKind, HourRollup
 
@@ -402,11 +409,19 @@ def compute_kpis(*, regions: Region | Iterable | None, period: Period) -> KpiSet
     """Every KPI of DOMAIN.md for the regions (None: all) in the period."""
     regions = _regions(regions)
     region_ids = [region.pk for region in regions]
-    kpis = KpiSet(period=period, region_ids=tuple(region_ids))
-    _add_helps(kpis, region_ids)
-    _add_reach(kpis, region_ids)
-    _add_money(kpis, region_ids)
-    _add_budget(kpis, regions)
+
+    def without_hours() -> KpiSet:
+        kpis = KpiSet(period=period, region_ids=tuple(region_ids))
+        _add_helps(kpis, region_ids)
+        _add_reach(kpis, region_ids)
+        _add_money(kpis, region_ids)
+        _add_budget(kpis, regions)
+        return kpis
+
+    # Everything but the hours is cached until its data changes (core.figures); the
+    # hours change all day and are cheap to read from their rollups, so they stay live.
+    key = ("kpis", period.kind, period.start, period.end, sorted(region_ids))
+    kpis = cached_figures(key, without_hours)
     _add_hours(kpis, region_ids)
     return kpis
 
@@ -507,10 +522,25 @@ _GOAL_MEASURES = (
 )
 
 
+def effectiveness_periods(year: int, today: datetime.date) -> tuple[Period, Period]:
+    """What the dashboard's effectiveness section compares: the year so far (all of it
+    once it is over) and the whole year before."""
+    as_of = as_of_for(year, today)
+    if as_of == datetime.date(year, 12, 31):
+        return Period.of_year(year), Period.of_year(year - 1)
+    return Period(datetime.date(year, 1, 1), as_of), Period.of_year(year - 1)
+
+
 def compute_effectiveness(*, regions: Region | Iterable | None, period: Period) -> Effectiveness:
     """Only the effectiveness figures, in ONE query (for pages showing no other KPI): the
     ended helps and the rated goals, each grouped, as the two halves of a UNION ALL."""
     region_ids = [region.pk for region in _regions(regions)]
+    threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the breakdowns hide small groups
+    key = ("effectiveness", period.start, period.end, threshold, sorted(region_ids))
+    return cached_figures(key, lambda: _compute_effectiveness(region_ids, period))
+
+
+def _compute_effectiveness(region_ids: list[int], period: Period) -> Effectiveness:
     no_goals = {measure: Value(0) for measure in _GOAL_MEASURES}
     # Both halves select the same columns in the same order (values() keeps the order).
     ended = (

@@ -56,3 +56,8 @@ def render_scheduled_reports(kind: str, region: str | None = None) -> int:
 @shared_task
 def sweep_stuck_reports() -> int:
     return services.requeue_stuck_jobs()
+
+
+@shared_task(ignore_result=True)
+def warm_dashboard_figures() -> bool:
+    return services.warm_dashboard_figures()

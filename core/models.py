@@ -180,3 +180,25 @@ class Draft(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.key}"
+
+
+class FiguresGeneration(models.Model):
+    """One row counting the committed changes to the data behind the cached figures.
+
+    PostgreSQL triggers (migration 0005, `core.figures`) raise `value` once per
+    transaction that changes a table the dashboard and KPI figures read, at its commit;
+    `epoch` is new whenever the row is created again (e.g. after a flush), so a value
+    is never reused for other data.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    epoch = models.UUIDField()
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("figures generation")
+        verbose_name_plural = _("figures generations")
+
+    def __str__(self):
+        return f"{self.epoch}:{self.value}"

@@ -1,0 +1,31 @@
+from django.db import migrations
+
+NAME = "Budget-Dashboard vorberechnen"
+
+
+def create(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    every_minute, __ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        name=NAME,
+        defaults={
+            "task": "controlling.tasks.warm_dashboard_figures",
+            "interval": every_minute,
+            # A queued run older than a minute is superseded by the next one.
+            "expire_seconds": 60,
+        },
+    )
+
+
+def remove(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("controlling", "0003_subscription_to_all_once"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create, remove)]

@@ -1,0 +1,322 @@
+"""Cached dashboard and KPI figures (core.figures): computed once, never stale.
+
+The cache works outside transactions only, so these tests commit for real
+(transactional database); every test compares the cached figures with the same
+figures computed directly from the tables.
+"""
+
+import datetime
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from budgets import dashboard as budget_dashboard
+from budgets import services as budget_services
+from cases import services as case_services
+from cases.models import Case, GoalRating, HelpEndReason, HelpPlanGoal, RatingOccasion
+from controlling import kpis
+from core import figures
+from core.models import FiguresGeneration
+from providers import services as provider_services
+from providers.models import Activity, GroupOffer, GroupSession, HourKind
+from tests import factories as f
+from tests.budgets.conftest import make_ambulant_help, make_contract, make_placement
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def city(region, other_region, asd, provider, stationary_provider, leitung, fachkraft):
+    """A running year: a contract, a placement, an ambulant help with a rated plan."""
+    today = timezone.localdate()
+    year_start = today.replace(month=1, day=1)
+    contract = make_contract(region, today.year, providers=[provider])
+    placement = make_placement(asd, region, stationary_provider, start=year_start)
+    ambulant = make_ambulant_help(asd, region, provider, start=year_start, family_name="Berg")
+    plan = f.make_plan(ambulant, goals=("Schulbesuch", "Tagesstruktur"))
+    for goal in plan.goals.all():
+        GoalRating.objects.create(
+            goal=goal, occasion=RatingOccasion.START, rated_on=year_start, professional=2, own=2
+        )
+    return {
+        "today": today,
+        "region": region,
+        "other_region": other_region,
+        "contract": contract,
+        "placement": placement,
+        "ambulant": ambulant,
+        "plan": plan,
+        "asd": asd,
+        "leitung": leitung,
+        "fachkraft": fachkraft,
+        "provider": provider,
+    }
+
+
+def _dashboard(world):
+    return budget_dashboard.dashboard(world["today"].year, [world["region"]], world["today"])
+
+
+def _dashboard_uncached(world):
+    return budget_dashboard._dashboard(world["today"].year, [world["region"]], world["today"])
+
+
+def _year():
+    return kpis.Period.of_year(timezone.localdate().year)
+
+
+def _kpis(world):
+    return kpis.compute_kpis(regions=[world["region"]], period=_year())
+
+
+def _effectiveness(world):
+    return kpis.compute_effectiveness(regions=[world["region"]], period=_year())
+
+
+def _same(cached, fresh) -> bool:
+    return repr(cached) == repr(fresh)
+
+
+def _uncached(compute):
+    with transaction.atomic():  # figures computed inside a transaction are never cached
+        return compute()
+
+
+def test_a_repeated_dashboard_costs_one_query(city, django_assert_num_queries):
+    first = _dashboard(city)
+    with django_assert_num_queries(1):  # the generation
+        again = _dashboard(city)
+    assert _same(again, first)
+    assert _same(again, _uncached(lambda: _dashboard(city)))
+
+
+def test_repeated_kpis_read_only_the_hours_live(city, django_assert_max_num_queries):
+    first = _kpis(city)
+    with django_assert_max_num_queries(3):  # regions, generation, hours
+        again = _kpis(city)
+    assert _same(again, first)
+
+
+def _book_posting(world):
+    budget_services.book_posting(
+        contract=world["contract"],
+        booked_on=world["today"],
+        amount=Decimal("1234.00"),
+        category="personnel",
+        text="Gehälter",
+        by=world["leitung"],
+    )
+
+
+def _end_help_with_ratings(world):
+    goals = list(world["plan"].goals.values_list("pk", flat=True))
+    case_services.end_help(
+        help=world["ambulant"],
+        on=world["today"],
+        reason=HelpEndReason.AS_PLANNED,
+        by=world["asd"],
+        ratings=[(pk, 5, 4) for pk in goals],
+    )
+
+
+def _rate_goal(world):
+    world["ambulant"].end = world["today"]
+    world["ambulant"].end_reason = HelpEndReason.AS_PLANNED
+    world["ambulant"].save()
+    goal = HelpPlanGoal.objects.filter(plan=world["plan"]).first()
+    GoalRating.objects.create(
+        goal=goal, occasion=RatingOccasion.END, rated_on=world["today"], professional=5, own=5
+    )
+
+
+def _change_daily_rate(world):
+    case_services.change_daily_rate(
+        help=world["placement"],
+        valid_from=world["today"].replace(month=1, day=2),
+        amount=Decimal("500.00"),
+        by=world["asd"],
+    )
+
+
+def _move_family(world):
+    family = world["ambulant"].case.family
+    family.region = world["other_region"]
+    family.save()
+
+
+def _new_family_help(world):
+    make_ambulant_help(
+        world["asd"],
+        world["region"],
+        world["provider"],
+        start=world["today"].replace(month=1, day=1),
+        family_name="Neu",
+    )
+
+
+def _register_participant(world):
+    offer = GroupOffer.objects.create(
+        region=world["region"],
+        provider=world["provider"],
+        topic="Elterncafé",
+        target_group="Eltern",
+        starts_on=world["today"].replace(month=1, day=1),
+    )
+    session = GroupSession.objects.create(offer=offer, date=world["today"], duration_minutes=90)
+    family = f.make_family(world["region"], name="Gast")
+    session.registered_participants.add(f.make_person(family, "Kim"))
+
+
+def _rename_region(world):
+    world["region"].name = "Umbenannt"
+    world["region"].save()
+
+
+CHANGES = {
+    "a flexible posting": (_book_posting, (_dashboard, _kpis)),
+    "a help ended with end ratings": (_end_help_with_ratings, (_dashboard, _kpis, _effectiveness)),
+    "a goal rating": (_rate_goal, (_effectiveness,)),
+    "a new daily rate": (_change_daily_rate, (_dashboard, _kpis)),
+    "a family moving to another region": (_move_family, (_dashboard, _kpis)),
+    "a new family with a help": (_new_family_help, (_dashboard, _kpis)),
+    "a registered group participant": (_register_participant, (_dashboard, _kpis)),
+    "a renamed region": (_rename_region, (_dashboard,)),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_shows_in_the_cached_figures_at_once(city, change):
+    make_change, affected = CHANGES[change]
+    before = {compute: compute(city) for compute in affected}
+    for compute in affected:  # a second read comes from the cache
+        assert _same(compute(city), before[compute])
+
+    make_change(city)
+
+    for compute in affected:
+        fresh = _uncached(lambda compute=compute: compute(city))
+        assert not _same(fresh, before[compute]), f"{change} changes {compute.__name__}"
+        assert _same(compute(city), fresh)
+
+
+def test_a_change_is_counted_once_per_transaction_when_it_commits(city):
+    before = figures.generation()
+    with transaction.atomic():
+        _book_posting(city)
+        _book_posting(city)
+        _change_daily_rate(city)
+        assert figures.generation() is None  # inside a transaction nothing is cached
+        assert FiguresGeneration.objects.get().value == int(before.split(".")[1])
+    assert int(figures.generation().split(".")[1]) == int(before.split(".")[1]) + 1
+
+
+def test_a_rolled_back_change_keeps_the_cached_figures(city):
+    before = figures.generation()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _book_posting(city)
+        raise RuntimeError("the request failed")
+    assert figures.generation() == before
+
+
+def test_work_on_a_case_that_leaves_the_figures_alone_keeps_them(city):
+    before = figures.generation()
+    case = Case.objects.get(pk=city["ambulant"].case_id)
+    case.confidential = True
+    case.save()
+    f.make_note(case)
+    family = case.family
+    family.name = "Berg-Neu"
+    family.save()
+    assert figures.generation() == before
+
+
+def test_logged_hours_keep_the_cache_but_count_in_the_kpis_at_once(city):
+    before_generation = figures.generation()
+    before = _kpis(city)
+    provider_services.log_hours(
+        staff=city["fachkraft"],
+        idempotency_key=uuid.uuid4(),
+        date=city["today"],
+        minutes=90,
+        kind=HourKind.CASE_SPECIFIC,
+        activity=Activity.values[0],
+        help=city["ambulant"],
+    )
+    assert figures.generation() == before_generation
+    after = _kpis(city)
+    assert after.minutes_total == before.minutes_total + 90
+    assert after.minutes_by_kind[HourKind.CASE_SPECIFIC] == (
+        before.minutes_by_kind[HourKind.CASE_SPECIFIC] + 90
+    )
+
+
+TABLE = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"')
+
+
+def test_every_table_the_cached_figures_read_counts_its_changes(city, monkeypatch):
+    """A new table read by a cached figure needs the trigger of migration core 0005."""
+    read: set[str] = set()
+
+    def recording(parts, compute):
+        with CaptureQueriesContext(connection) as ctx:
+            value = compute()
+        for query in ctx.captured_queries:
+            read.update(TABLE.findall(query["sql"]))
+        return value
+
+    monkeypatch.setattr(budget_dashboard, "cached_figures", recording)
+    monkeypatch.setattr(kpis, "cached_figures", recording)
+    _end_help_with_ratings(city)
+    _dashboard(city)
+    _kpis(city)
+    _effectiveness(city)
+    kpis.compute_kpis(regions=None, period=kpis.Period.of_quarter(city["today"].year, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+            "WHERE tgname = 'core_figures_changed'"
+        )
+        counted = {row[0] for row in cursor.fetchall()}
+    assert "cases_goalrating" in read and "budgets_posting" in read
+    assert read <= counted, f"tables without the trigger: {sorted(read - counted)}"
+
+
+def test_past_years_stay_cached_from_day_to_day(city):
+    year = city["today"].year - 1
+    regions = [city["region"]]
+    budget_dashboard.dashboard(year + 1, regions, datetime.date(year + 1, 12, 30))
+    with CaptureQueriesContext(connection) as ctx:
+        budget_dashboard.dashboard(year + 1, regions, datetime.date(year + 2, 1, 5))
+        budget_dashboard.dashboard(year + 1, regions, datetime.date(year + 2, 3, 5))
+    # The first day of the next year computes the closed year once; later days reuse it.
+    assert len(ctx.captured_queries) > 2
+    with CaptureQueriesContext(connection) as ctx:
+        budget_dashboard.dashboard(year + 1, regions, datetime.date(year + 2, 6, 1))
+    assert len(ctx.captured_queries) == 1
+
+
+def test_the_beat_task_computes_the_office_dashboard_before_the_first_visit(city):
+    from cases.models import Region
+    from controlling import services as controlling_services
+    from controlling.templatetags.controlling_panels import effectiveness_figures
+
+    cache.clear()
+    assert controlling_services.warm_dashboard_figures() is True
+    assert controlling_services.warm_dashboard_figures() is False  # nothing changed since
+
+    regions = list(Region.objects.order_by("name"))
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as ctx:
+        budget_dashboard.dashboard(today.year, regions, today)
+        effectiveness_figures(today.year, regions, True)
+    # Only the generation, once per figure: dashboard, effectiveness now and last year.
+    assert len(ctx.captured_queries) == 3
+
+    _book_posting(city)
+    assert controlling_services.warm_dashboard_figures() is True
