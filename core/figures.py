@@ -18,12 +18,10 @@ checks every table the figures' queries touch).
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection
 
-T = TypeVar("T")
 CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
 
@@ -39,7 +37,7 @@ def generation() -> str | None:
     return f"{row[0].hex}.{row[1]}" if row else "0"
 
 
-def cached(parts: tuple, compute: Callable[[], T]) -> T:
+def cached[T](parts: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, from the cache while the data behind it is unchanged.
 
     `parts` name the figures and every argument they depend on (regions, period, the
