@@ -100,6 +100,7 @@ CITY_SEED = 7
 CITY_PASSWORD = "demo"  # nosec B105  # documented demo login, seeding is opt-in
 MARKER_SLUG = "city-01"
 HOUR_ROLLUP_TRIGGER = "providers_hour_rollup"  # providers migration 0004
+HOURS_CHANGED_TRIGGER = "core_hours_changed"  # core migration 0006
 YEARS = 5
 
 FULL = {
@@ -1433,7 +1434,10 @@ class CitySeed:
         # The rollup trigger would upsert once per entry (half again the COPY's time);
         # one GROUP BY over all entries afterwards gives the same totals. Disabled only
         # inside the seed's transaction, so a failed load rolls this back as well.
-        load.cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {HOUR_ROLLUP_TRIGGER}')
+        # The same for the trigger that counts changed months (one deferred event per
+        # entry): rebuild_hour_rollups counts every month once.
+        for trigger in (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER):
+            load.cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {trigger}')
 
         def lines():
             for user, provider in workers:
@@ -1466,7 +1470,8 @@ class CitySeed:
         )
         started = time.monotonic()
         rebuild_hour_rollups()
-        load.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {HOUR_ROLLUP_TRIGGER}')
+        for trigger in (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER):
+            load.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {trigger}')
         self.write(f"    hour rollups rebuilt in {time.monotonic() - started:.1f} s")
 
     def _entries_of(self, user, provider, days, mean, helps, approval_of, counter):

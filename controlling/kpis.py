@@ -26,10 +26,12 @@ Where a region comes from:
 """
 
 import datetime
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.db import connection
@@ -71,6 +73,7 @@ from cases.models import (
 )
 from core.db import DaysBetween
 from core.figures import cached as cached_figures
+from core.figures import cached_by_month
 from core.periods import month_end
 from providers.models import Consortium, GroupSession, HourEntry, HourKind, HourRollup
 
@@ -768,40 +771,60 @@ def _whole_months(period: Period) -> bool:
     return period.start.day == 1 and period.end == month_end(period.end)
 
 
-def _add_hours(kpis: KpiSet, region_ids: list[int]) -> None:
-    """Minutes by kind, provider and month from ONE grouped query: over the monthly
-    rollups (HourRollup, PostgreSQL) when the period is whole months, else the entries."""
-    period = kpis.period
+def _grouped_minutes(rows, day: str):
+    return (
+        rows.annotate(month=TruncMonth(day))
+        .values("kind", "provider__name", "month")
+        .annotate(minutes=Sum("minutes"))
+        # Groups netting to zero (rollups of deleted entries) add nothing, name no one.
+        .exclude(minutes=0)
+        .order_by()
+    )
 
-    def grouped(rows, day: str):
-        return (
-            rows.annotate(month=TruncMonth(day))
-            .values("kind", "provider__name", "month")
-            .annotate(minutes=Sum("minutes"))
-            # Groups netting to zero (rollups of deleted entries) add nothing, name no one.
-            .exclude(minutes=0)
-            .order_by()
-        )
 
-    if connection.vendor == "postgresql" and _whole_months(period):
-        rollups = HourRollup.objects.filter(day__gte=period.start, day__lte=period.end)
-        # Two halves of a UNION ALL: an OR across both would join every rollup row of the
-        # period with its help; this way the region's helps lead to their rollups, and
-        # work without a help is checked only for providers working in the regions.
-        consortia = Consortium.objects.filter(region__in=region_ids).values("members")
-        contracts = ServiceContract.objects.filter(region__in=region_ids).values("providers")
-        working_here = Q(provider__in=consortia) | Q(provider__in=contracts)
-        rows = grouped(rollups.filter(help__case__family__region__in=region_ids), "day").union(
-            grouped(
-                rollups.filter(working_here, help__isnull=True).filter(
-                    _hours_for_regions(region_ids, "day")
-                ),
-                "day",
+def _rollup_minutes(region_ids: list[int], months: list[datetime.date]) -> dict:
+    """Minutes by kind, provider and month over the monthly rollups (HourRollup) of the
+    given months, in ONE query: {month: [row, ...]} with every month present."""
+    months = sorted(months)
+    in_months = reduce(operator.or_, (Q(day__gte=m, day__lte=month_end(m)) for m in months))
+    rollups = HourRollup.objects.filter(day__gte=months[0], day__lte=month_end(months[-1]))
+    rollups = rollups.filter(in_months) if len(months) > 1 else rollups
+    # Two halves of a UNION ALL: an OR across both would join every rollup row of the
+    # period with its help; this way the region's helps lead to their rollups, and
+    # work without a help is checked only for providers working in the regions.
+    consortia = Consortium.objects.filter(region__in=region_ids).values("members")
+    contracts = ServiceContract.objects.filter(region__in=region_ids).values("providers")
+    working_here = Q(provider__in=consortia) | Q(provider__in=contracts)
+    rows = _grouped_minutes(rollups.filter(help__case__family__region__in=region_ids), "day").union(
+        _grouped_minutes(
+            rollups.filter(working_here, help__isnull=True).filter(
+                _hours_for_regions(region_ids, "day")
             ),
-            all=True,
+            "day",
+        ),
+        all=True,
+    )
+    by_month = {month: [] for month in months}
+    for row in rows:
+        by_month[row["month"]].append(row)
+    return by_month
+
+
+def _add_hours(kpis: KpiSet, region_ids: list[int]) -> None:
+    """Minutes by kind, provider and month: over the monthly rollups (HourRollup,
+    PostgreSQL), each month cached until its hours change (core.figures), when the
+    period is whole months; else from the entries in ONE grouped query."""
+    period = kpis.period
+    if connection.vendor == "postgresql" and _whole_months(period):
+        months = period.months()
+        per_month = cached_by_month(
+            ("hours", tuple(sorted(region_ids))),
+            months,
+            lambda missing: _rollup_minutes(region_ids, missing),
         )
+        rows = [row for month in months for row in per_month[month]]
     else:
-        rows = grouped(
+        rows = _grouped_minutes(
             HourEntry.objects.between(period.start, period.end).filter(
                 _hours_for_regions(region_ids)
             ),

@@ -7,8 +7,10 @@ PostgreSQL triggers on every table the figures read (migration core 0005) raise 
 single `core.FiguresGeneration` row once per transaction, when it commits. A result is
 cached under the generation read *before* it was computed, so a cached value is at
 least as new as its key; the first read after a commit sees the new generation and
-computes afresh. Hour entries are not among these tables: the hours are read live
-from their rollups (cheap), so logging hours does not throw the figures away.
+computes afresh. Hour entries are not among these tables, so logging hours does not
+throw the figures away: hours are cached per month (`cached_by_month`), under the
+figures generation and the month's own count of committed hour changes
+(`core.HoursChange`, written by a trigger at commit without any lock).
 
 The cache is used only on PostgreSQL (where the triggers are) and outside
 transactions: figures computed inside one might include writes that are rolled back.
@@ -16,11 +18,12 @@ A new table the figures read must get the trigger too (`tests/core/test_figures.
 checks every table the figures' queries touch).
 """
 
+import datetime
 import hashlib
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
@@ -37,6 +40,10 @@ def generation() -> str | None:
     return f"{row[0].hex}.{row[1]}" if row else "0"
 
 
+def _key(generation: str, parts: tuple) -> str:
+    return f"{KEY_PREFIX}:{generation}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+
+
 def cached[T](parts: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, from the cache while the data behind it is unchanged.
 
@@ -46,9 +53,65 @@ def cached[T](parts: tuple, compute: Callable[[], T]) -> T:
     current = generation()
     if current is None:
         return compute()
-    key = f"{KEY_PREFIX}:{current}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+    key = _key(current, parts)
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def hours_generations(months: list[datetime.date]) -> dict[datetime.date, str] | None:
+    """Per month: the figures generation and the month's hour changes, in ONE query
+    (None where figures are not cached)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.epoch, g.value, m.month, "
+            "(SELECT COALESCE(SUM(c.weight), 0) FROM core_hourschange c WHERE c.month = m.month) "
+            "FROM unnest(%s::date[]) AS m(month) "
+            "LEFT JOIN core_figuresgeneration g ON g.id = 1",
+            [months],
+        )
+        rows = cursor.fetchall()
+    return {
+        month: f"{epoch.hex if epoch else '0'}.{value or 0}.{changes}"
+        for epoch, value, month, changes in rows
+    }
+
+
+def cached_by_month[T](
+    parts: tuple,
+    months: list[datetime.date],
+    compute: Callable[[list[datetime.date]], dict[datetime.date, T]],
+) -> dict[datetime.date, T]:
+    """Figures per month (first days) of hour data: those of unchanged months from the
+    cache, the others from ONE call `compute(missing months)`, which returns a value for
+    every month asked."""
+    generations = hours_generations(months)
+    if generations is None:
+        return compute(months)
+    keys = {month: _key(generations[month], (*parts, month)) for month in months}
+    found = cache.get_many(list(keys.values()))
+    values = {month: found[key] for month, key in keys.items() if key in found}
+    missing = [month for month in months if month not in values]
+    if missing:
+        fresh = compute(missing)
+        cache.set_many({keys[month]: fresh[month] for month in missing}, CACHE_SECONDS)
+        values.update(fresh)
+    return values
+
+
+def compact_hours_changes(before: datetime.date) -> int:
+    """Fold the change lines of months before `before` into one line per month with the
+    same total weight (so the generations, and the cached hours, stay as they are)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "WITH gone AS (DELETE FROM core_hourschange WHERE month < %s "
+            "RETURNING month, weight) "
+            "INSERT INTO core_hourschange (month, weight) "
+            "SELECT month, SUM(weight) FROM gone GROUP BY month",
+            [before],
+        )
+        return cursor.rowcount

@@ -202,3 +202,21 @@ class FiguresGeneration(models.Model):
 
     def __str__(self):
         return f"{self.epoch}:{self.value}"
+
+
+class HoursChange(models.Model):
+    """One line per transaction and month whose hour entries it changed (a PostgreSQL
+    trigger writes it at commit, migration 0006). The sum of `weight` per month is that
+    month's hours generation (`core.figures`): it only grows, needs no lock, and
+    `compact_hours_changes` folds old lines into one with their summed weight."""
+
+    month = models.DateField()
+    weight = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("hours change")
+        verbose_name_plural = _("hours changes")
+        indexes = [models.Index(fields=["month", "weight"], name="core_hourschange_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} +{self.weight}"

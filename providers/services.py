@@ -391,7 +391,7 @@ def copy_recurring_entries(
 @transaction.atomic
 def rebuild_hour_rollups() -> None:
     """Recompute the hour rollups from the entries (PostgreSQL; the trigger of migration
-    providers 0004 keeps them afterwards). For bulk loads that disabled the trigger."""
+    providers 0004 keeps them afterwards). For bulk loads that disabled the triggers."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -404,4 +404,9 @@ def rebuild_hour_rollups() -> None:
                            ELSE date_trunc('month', date)::date END,
                       SUM(minutes)
                FROM providers_hourentry GROUP BY 1, 2, 3, 4"""
+        )
+        # Every month counts as changed: cached hour figures (core.figures) are recomputed.
+        cursor.execute(
+            """INSERT INTO core_hourschange (month, weight)
+               SELECT DISTINCT date_trunc('month', day)::date, 1 FROM providers_hourrollup"""
         )

@@ -22,7 +22,7 @@ from cases import services as case_services
 from cases.models import Case, GoalRating, HelpEndReason, HelpPlanGoal, RatingOccasion
 from controlling import kpis
 from core import figures
-from core.models import FiguresGeneration
+from core.models import FiguresGeneration, HoursChange
 from providers import services as provider_services
 from providers.models import Activity, GroupOffer, GroupSession, HourKind
 from tests import factories as f
@@ -270,8 +270,12 @@ def test_every_table_the_cached_figures_read_counts_its_changes(city, monkeypatc
             read.update(TABLE.findall(query["sql"]))
         return value
 
+    def recording_by_month(parts, months, compute):
+        return recording(parts, lambda: compute(months))
+
     monkeypatch.setattr(budget_dashboard, "cached_figures", recording)
     monkeypatch.setattr(kpis, "cached_figures", recording)
+    monkeypatch.setattr(kpis, "cached_by_month", recording_by_month)
     _end_help_with_ratings(city)
     _dashboard(city)
     _kpis(city)
@@ -283,7 +287,9 @@ def test_every_table_the_cached_figures_read_counts_its_changes(city, monkeypatc
             "WHERE tgname = 'core_figures_changed'"
         )
         counted = {row[0] for row in cursor.fetchall()}
-    assert "cases_goalrating" in read and "budgets_posting" in read
+    assert {"cases_goalrating", "budgets_posting", "providers_hourrollup"} <= read
+    # The rollups change with the hour entries, whose trigger counts changes per month.
+    counted.add("providers_hourrollup")
     assert read <= counted, f"tables without the trigger: {sorted(read - counted)}"
 
 
@@ -320,3 +326,49 @@ def test_the_beat_task_computes_the_office_dashboard_before_the_first_visit(city
 
     _book_posting(city)
     assert controlling_services.warm_dashboard_figures() is True
+
+
+def _log(world, day, minutes=45):
+    provider_services.log_hours(
+        staff=world["fachkraft"],
+        idempotency_key=uuid.uuid4(),
+        date=day,
+        minutes=minutes,
+        kind=HourKind.CASE_SPECIFIC,
+        activity=Activity.values[0],
+        help=world["ambulant"],
+    )
+
+
+def test_only_the_month_whose_hours_changed_is_read_again(city):
+    today = city["today"]
+    _log(city, today)
+    before = _kpis(city)
+    with CaptureQueriesContext(connection) as ctx:
+        _kpis(city)
+    assert not [q for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]]
+
+    _log(city, today, minutes=30)
+    with CaptureQueriesContext(connection) as ctx:
+        after = _kpis(city)
+    reads = [q["sql"] for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]]
+    assert len(reads) == 1
+    this_month = today.replace(day=1)
+    assert f"'{this_month.isoformat()}'" in reads[0]
+    if this_month.month > 1:  # the months before come from the cache
+        assert f"'{this_month.replace(month=1).isoformat()}'" not in reads[0]
+    assert after.minutes_total == before.minutes_total + 30
+    assert after.minutes_by_month[this_month] == before.minutes_by_month[this_month] + 30
+    assert _same(after, _uncached(lambda: _kpis(city)))
+
+
+def test_compacting_the_hour_changes_keeps_every_month_cached(city):
+    today = city["today"]
+    for minutes in (15, 30, 45):
+        _log(city, today, minutes=minutes)
+    months = [today.replace(day=1)]
+    before = figures.hours_generations(months)
+    assert HoursChange.objects.filter(month=months[0]).count() == 3
+    figures.compact_hours_changes(before=datetime.date.max)
+    assert HoursChange.objects.filter(month=months[0]).count() == 1
+    assert figures.hours_generations(months) == before
