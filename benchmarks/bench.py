@@ -63,7 +63,11 @@ def _data_changed() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE core_figuresgeneration SET value = value + 1 WHERE id = 1")
+        cursor.execute(
+            "INSERT INTO core_figuresgeneration (id, epoch, value, changed_at) "
+            "VALUES (1, gen_random_uuid(), 1, now()) ON CONFLICT (id) DO UPDATE "
+            "SET value = core_figuresgeneration.value + 1, changed_at = now()"
+        )
 
 
 def _count_queries(fn) -> int:

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,12 +12,13 @@ from cases.models import Region
 from core.access import roles_required
 from core.audit import log_action
 from core.exports import csv_response, xlsx_response
+from core.figures import generation as figures_generation
 from core.forms import add_service_errors
 from core.models import AuditAction, Role
 from core.reauth import sensitive_action
 
 from . import services
-from .dashboard import charts_for, region_years
+from .dashboard import as_of_for, charts_for, region_years
 from .dashboard import dashboard as dashboard_figures
 from .forms import (
     CloseMonthForm,
@@ -70,6 +73,8 @@ def dashboard(request):
     regions = visible
     if region_filter:
         regions = [r for r in visible if r.slug == region_filter] or visible
+    # Read before the figures: a fragment cached under it is at least as new as its key.
+    generation = figures_generation()
     figures = dashboard_figures(year, regions, today)
     current, previous = figures.current, figures.previous
     if user.role not in BUDGET_ROLES:
@@ -79,7 +84,9 @@ def dashboard(request):
         {
             "now": ry,
             "before": previous.get(ry.region_id),
-            **(charts_for(ry) if ry.contract else {}),
+            "before_shown": ry.region_id in previous,
+            # Drawn (or read from the chart cache) only if the section is rendered.
+            "charts": partial(charts_for, ry) if ry.contract else None,
         }
         for ry in current
     ]
@@ -104,6 +111,9 @@ def dashboard(request):
         "can_decide": user.role == Role.DEPARTMENT_HEAD,
         "previous_year": year - 1,
         "next_year": year + 1,
+        # The regions' sections are cached under the figures generation (none: no cache).
+        "fragment_key": generation
+        and f"{generation}:{year}:{as_of_for(year, today)}:{as_of_for(year - 1, today)}",
     }
     return render(request, "budgets/dashboard.html", context)
 
