@@ -174,10 +174,11 @@ WARMED_KEY = "controlling:figures-warmed"
 
 
 def warm_dashboard_figures(today: datetime.date | None = None) -> bool:
-    """Compute the office-wide budget dashboard of this year (with its effectiveness
-    section) ahead of the first visit after a change, so the department head finds it
-    in the cache (beat: every minute). Nothing to do while the data is unchanged."""
-    from budgets.dashboard import dashboard
+    """Compute the office-wide budget dashboard of this year (its charts and its
+    effectiveness section too) ahead of the first visit after a change, so the
+    department head finds it in the cache (beat: every minute). Nothing to do while
+    the data is unchanged."""
+    from budgets.dashboard import charts_for, dashboard
     from cases.models import Region
 
     from .kpis import compute_effectiveness, effectiveness_periods
@@ -187,7 +188,9 @@ def warm_dashboard_figures(today: datetime.date | None = None) -> bool:
         return False
     today = today or timezone.localdate()
     regions = list(Region.objects.order_by("name"))
-    dashboard(today.year, regions, today)
+    for figures_of_region in dashboard(today.year, regions, today).current:
+        if figures_of_region.contract:
+            charts_for(figures_of_region)  # drawn into the chart cache
     for period in effectiveness_periods(today.year, today):
         compute_effectiveness(regions=regions, period=period)
     cache.set(WARMED_KEY, generation, None)

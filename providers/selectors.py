@@ -154,9 +154,38 @@ def hour_sheet(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FamilyLine:
+    name: str
+
+
+class CaseLine:
+    """What the provider overview shows of a case: its file number and family name."""
+
+    __slots__ = ("reference", "family")
+
+    def __init__(self, reference: str, family_name: str):
+        self.reference, self.family = reference, FamilyLine(family_name)
+
+
+@dataclass(frozen=True, slots=True)
+class HelpLine:
+    """The fields of an approved help the provider overview needs (no model instance)."""
+
+    pk: int
+    setting: str
+    start: datetime.date
+    end: datetime.date | None
+    planned_hours_per_month: Decimal | None
+    case: CaseLine
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start <= day and (self.end is None or self.end >= day)
+
+
 @dataclass
 class PlanCheck:
-    help: Help
+    help: HelpLine
     delivered_minutes: int
     last_entry: datetime.date | None
     # Share of the month that has passed: a running month is compared pro rata.
@@ -236,21 +265,9 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
     # Correlated subqueries, each answered from the (help, date) index: a join with all
     # hour entries of every help (years of them) and GROUP BY took a second at city scale.
     of_help = HourEntry.objects.filter(help=OuterRef("pk")).order_by()
-    helps = (
+    rows = (
         Help.objects.active_in(start, end)
         .filter(provider_id=provider_id)
-        .select_related("case__family")
-        # Only what the rows need: building 1,500 full helps, cases and families cost
-        # more than the query at city scale.
-        .only(
-            "setting",
-            "status",
-            "start",
-            "end",
-            "planned_hours_per_month",
-            "case__reference",
-            "case__family__name",
-        )
         .annotate(
             month_minutes=Subquery(
                 of_help.filter(date__gte=start, date__lte=end)
@@ -261,11 +278,42 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
             last_entry=Subquery(of_help.order_by("-date").values("date")[:1]),
         )
         .order_by("case__family__name")
+        # Plain rows, not models: building 1,500 helps with their cases and families
+        # cost more than the query at city scale.
+        .values_list(
+            "pk",
+            "setting",
+            "start",
+            "end",
+            "planned_hours_per_month",
+            "case__reference",
+            "case__family__name",
+            "month_minutes",
+            "last_entry",
+        )
     )
     elapsed = Decimal(1)
     if start <= today < end:
         elapsed = Decimal(today.day) / Decimal(end.day)
-    checks = [PlanCheck(h, h.month_minutes or 0, h.last_entry, elapsed) for h in helps]
+    checks = [
+        PlanCheck(
+            HelpLine(pk, setting, help_start, help_end, planned, CaseLine(reference, family)),
+            minutes or 0,
+            last_entry,
+            elapsed,
+        )
+        for (
+            pk,
+            setting,
+            help_start,
+            help_end,
+            planned,
+            reference,
+            family,
+            minutes,
+            last_entry,
+        ) in rows
+    ]
     quiet_since = today - datetime.timedelta(days=QUIET_DAYS)
     return {
         "start": start,
