@@ -20,7 +20,7 @@ only when the model region does not exist yet, so a second run adds nothing.
 import datetime
 import random
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -2793,6 +2793,8 @@ class Operations:
     def _corrections(self, rng, entries: list[HourEntry], approvals: dict) -> list[HourEntry]:
         """Differences logged on approved entries, approved again with their month."""
         approval_of = {approval.pk: approval for approval in approvals.values()}
+        # A correction is one more entry on the original's day: only days with room.
+        per_day = Counter((e.staff_id, e.date) for e in entries)
         corrections = []
         for username, delta, reason in CORRECTIONS:
             staff = self.users[username]
@@ -2803,6 +2805,7 @@ class Operations:
                 and e.approval_id is not None
                 and e.kind == HourKind.CASE_SPECIFIC
                 and e.minutes >= 60
+                and per_day[(e.staff_id, e.date)] < MAX_ENTRIES
             ]
             if not own:
                 continue
