@@ -354,15 +354,15 @@ class Dashboard:
     drill: dict
 
 
-def dashboard(year: int, regions, today: datetime.date) -> Dashboard:
+def dashboard(year: int, regions, today: datetime.date, **generation) -> Dashboard:
     """Everything the department head's dashboard shows of `year` and the year before,
     the drill-down computed from the same result sets (cached until the data changes:
-    `core.figures`)."""
+    `core.figures`; `known_generation=` passes the generation the caller read)."""
     regions = list(regions)
     as_of = (as_of_for(year, today), as_of_for(year - 1, today))
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the drill-down hides small groups
     key = ("dashboard", year, *as_of, threshold, sorted(r.pk for r in regions))
-    return cached_figures(key, lambda: _dashboard(year, regions, today))
+    return cached_figures(key, lambda: _dashboard(year, regions, today), **generation)
 
 
 def _dashboard(year: int, regions: list, today: datetime.date) -> Dashboard:

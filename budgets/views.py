@@ -75,7 +75,7 @@ def dashboard(request):
         regions = [r for r in visible if r.slug == region_filter] or visible
     # Read before the figures: a fragment cached under it is at least as new as its key.
     generation = figures_generation()
-    figures = dashboard_figures(year, regions, today)
+    figures = dashboard_figures(year, regions, today, known_generation=generation)
     current, previous = figures.current, figures.previous
     if user.role not in BUDGET_ROLES:
         scope = {r.pk for r in _visible_regions(user, year - 1)}

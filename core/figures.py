@@ -44,13 +44,17 @@ def _key(generation: str, parts: tuple) -> str:
     return f"{KEY_PREFIX}:{generation}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
 
 
-def cached[T](parts: tuple, compute: Callable[[], T]) -> T:
+UNREAD = object()
+
+
+def cached[T](parts: tuple, compute: Callable[[], T], known_generation=UNREAD) -> T:
     """`compute()`, from the cache while the data behind it is unchanged.
 
     `parts` name the figures and every argument they depend on (regions, period, the
     day they are as of); each call returns its own copy (the cache pickles).
+    `known_generation` is one the caller read just before (saves the query).
     """
-    current = generation()
+    current = generation() if known_generation is UNREAD else known_generation
     if current is None:
         return compute()
     key = _key(current, parts)

@@ -389,3 +389,14 @@ def test_the_dashboard_page_shows_a_new_posting_at_once(city, client, monkeypatc
     _book_posting(city)
 
     assert "1.234,00" in client.get(url).content.decode()
+
+
+def test_the_dashboard_after_a_change_stays_within_15_queries(
+    city, client, django_assert_max_num_queries
+):
+    client.force_login(city["leitung"])
+    url = f"/budgets/?year={city['today'].year}"
+    client.get(url)
+    _book_posting(city)
+    with django_assert_max_num_queries(15):
+        client.get(url)
