@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from core import charts
+from core.figures import UNREAD
 from core.figures import cached as cached_figures
 from core.periods import month_end
 
@@ -354,15 +355,17 @@ class Dashboard:
     drill: dict
 
 
-def dashboard(year: int, regions, today: datetime.date, **generation) -> Dashboard:
+def dashboard(year: int, regions, today: datetime.date, known_generation=UNREAD) -> Dashboard:
     """Everything the department head's dashboard shows of `year` and the year before,
     the drill-down computed from the same result sets (cached until the data changes:
-    `core.figures`; `known_generation=` passes the generation the caller read)."""
+    `core.figures`; `known_generation` is one the caller read just before)."""
     regions = list(regions)
     as_of = (as_of_for(year, today), as_of_for(year - 1, today))
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the drill-down hides small groups
     key = ("dashboard", year, *as_of, threshold, sorted(r.pk for r in regions))
-    return cached_figures(key, lambda: _dashboard(year, regions, today), **generation)
+    return cached_figures(
+        key, lambda: _dashboard(year, regions, today), known_generation=known_generation
+    )
 
 
 def _dashboard(year: int, regions: list, today: datetime.date) -> Dashboard:

@@ -101,6 +101,8 @@ CITY_PASSWORD = "demo"  # nosec B105  # documented demo login, seeding is opt-in
 MARKER_SLUG = "city-01"
 HOUR_ROLLUP_TRIGGER = "providers_hour_rollup"  # providers migration 0004
 HOURS_CHANGED_TRIGGER = "core_hours_changed"  # core migration 0006
+# Disabled during the COPY of the hour entries (rebuild_hour_rollups does their work).
+HOUR_ENTRY_TRIGGERS = (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER)
 YEARS = 5
 
 FULL = {
@@ -1436,7 +1438,7 @@ class CitySeed:
         # inside the seed's transaction, so a failed load rolls this back as well.
         # The same for the trigger that counts changed months (one deferred event per
         # entry): rebuild_hour_rollups counts every month once.
-        for trigger in (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER):
+        for trigger in HOUR_ENTRY_TRIGGERS:
             load.cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {trigger}')
 
         def lines():
@@ -1470,7 +1472,7 @@ class CitySeed:
         )
         started = time.monotonic()
         rebuild_hour_rollups()
-        for trigger in (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER):
+        for trigger in HOUR_ENTRY_TRIGGERS:
             load.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {trigger}')
         self.write(f"    hour rollups rebuilt in {time.monotonic() - started:.1f} s")
 

@@ -29,15 +29,23 @@ CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
 
 
+def _cacheable() -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _stamp(epoch, value) -> str:
+    # No row yet (a fresh or flushed database): the first change creates it.
+    return f"{epoch.hex}.{value}" if epoch else "0"
+
+
 def generation() -> str | None:
     """The current figures generation, or None where figures are not cached."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not _cacheable():
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT epoch, value FROM core_figuresgeneration WHERE id = 1")
-        row = cursor.fetchone()
-    # No row yet (a fresh or flushed database): the first change creates it.
-    return f"{row[0].hex}.{row[1]}" if row else "0"
+        row = cursor.fetchone() or (None, None)
+    return _stamp(*row)
 
 
 def _key(generation: str, parts: tuple) -> str:
@@ -68,7 +76,7 @@ def cached[T](parts: tuple, compute: Callable[[], T], known_generation=UNREAD) -
 def hours_generations(months: list[datetime.date]) -> dict[datetime.date, str] | None:
     """Per month: the figures generation and the month's hour changes, in ONE query
     (None where figures are not cached)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not _cacheable():
         return None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -79,10 +87,7 @@ def hours_generations(months: list[datetime.date]) -> dict[datetime.date, str] |
             [months],
         )
         rows = cursor.fetchall()
-    return {
-        month: f"{epoch.hex if epoch else '0'}.{value or 0}.{changes}"
-        for epoch, value, month, changes in rows
-    }
+    return {month: f"{_stamp(epoch, value)}.{changes}" for epoch, value, month, changes in rows}
 
 
 def cached_by_month[T](
@@ -107,15 +112,14 @@ def cached_by_month[T](
     return values
 
 
-def compact_hours_changes(before: datetime.date) -> int:
-    """Fold the change lines of months before `before` into one line per month with the
-    same total weight (so the generations, and the cached hours, stay as they are)."""
+def compact_hours_changes() -> int:
+    """Fold the change lines into one line per month with the same total weight (so the
+    generations, and the cached hours, stay as they are). Lines committed meanwhile are
+    not seen by the DELETE and stay."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "WITH gone AS (DELETE FROM core_hourschange WHERE month < %s "
-            "RETURNING month, weight) "
+            "WITH gone AS (DELETE FROM core_hourschange RETURNING month, weight) "
             "INSERT INTO core_hourschange (month, weight) "
-            "SELECT month, SUM(weight) FROM gone GROUP BY month",
-            [before],
+            "SELECT month, SUM(weight) FROM gone GROUP BY month"
         )
         return cursor.rowcount

@@ -1,7 +1,5 @@
 """Celery tasks of core: thin wrappers around the services."""
 
-import datetime
-
 from celery import shared_task
 
 from . import figures
@@ -10,4 +8,4 @@ from . import figures
 @shared_task(ignore_result=True)
 def compact_hours_changes() -> int:
     """Beat entry point (nightly): one change line per month, same generations."""
-    return figures.compact_hours_changes(before=datetime.date.max)
+    return figures.compact_hours_changes()

@@ -159,13 +159,12 @@ class FamilyLine:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
 class CaseLine:
     """What the provider overview shows of a case: its file number and family name."""
 
-    __slots__ = ("reference", "family")
-
-    def __init__(self, reference: str, family_name: str):
-        self.reference, self.family = reference, FamilyLine(family_name)
+    reference: str
+    family: FamilyLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +296,9 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
         elapsed = Decimal(today.day) / Decimal(end.day)
     checks = [
         PlanCheck(
-            HelpLine(pk, setting, help_start, help_end, planned, CaseLine(reference, family)),
+            HelpLine(
+                pk, setting, help_start, help_end, planned, CaseLine(reference, FamilyLine(family))
+            ),
             minutes or 0,
             last_entry,
             elapsed,

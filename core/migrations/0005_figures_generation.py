@@ -70,6 +70,13 @@ def trigger_sql(table: str, columns) -> str:
     return "\n".join(statements)
 
 
+def drop_sql(table: str) -> str:
+    return "\n".join(
+        f"DROP TRIGGER IF EXISTS {name} ON {table};"
+        for name in ("core_figures_changed", "core_figures_changed_update", "core_figures_truncated")
+    )
+
+
 def install_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -82,8 +89,7 @@ def remove_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for table in TABLES:
-        for name in ("core_figures_changed", "core_figures_changed_update", "core_figures_truncated"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        schema_editor.execute(drop_sql(table))
     schema_editor.execute("DROP FUNCTION IF EXISTS core_figures_changed()")
 
 

@@ -55,10 +55,13 @@ ATTRIBUTION_TABLES = [
 ]
 
 
+# The figures triggers of migration 0005, for the attribution tables.
+figures_triggers = importlib.import_module("core.migrations.0005_figures_generation")
+
+
 def install_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    figures_triggers = importlib.import_module("core.migrations.0005_figures_generation")
     schema_editor.execute(HOURS_FUNCTION)
     for table in ATTRIBUTION_TABLES:
         schema_editor.execute(figures_triggers.trigger_sql(table, None))
@@ -69,8 +72,7 @@ def remove_triggers(apps, schema_editor):
         return
     schema_editor.execute(HOURS_BACKWARD)
     for table in ATTRIBUTION_TABLES:
-        for name in ("core_figures_changed", "core_figures_truncated"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        schema_editor.execute(figures_triggers.drop_sql(table))
 
 
 
