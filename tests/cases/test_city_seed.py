@@ -6,13 +6,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from budgets.models import PlanLine, Posting, ServiceContract, SubBudget
 from cases.city_seed import (
     FULL,
-    HOUR_ROLLUP_TRIGGER,
+    HOUR_ENTRY_TRIGGERS,
     MARKER_SLUG,
     YEARS,
     CitySeed,
@@ -34,7 +34,8 @@ from cases.models import (
     TeamConsultation,
 )
 from core.models import Role, User
-from providers.models import MAX_MINUTES_PER_DAY, GroupOffer, GroupSession, HourEntry, HourRollup
+from providers.models import MAX_MINUTES_PER_DAY, GroupOffer, GroupSession, HourEntry
+from tests.hour_sums import rolled_up, summed_entries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -169,41 +170,24 @@ def test_indexes_and_constraints_dropped_for_the_load_are_recreated_exactly():
     assert schema() == before
 
 
-def rollup_trigger_state() -> str:
-    """pg_trigger.tgenabled of the hour rollup trigger: 'O' is enabled, 'D' disabled."""
+def hour_trigger_states() -> dict:
+    """pg_trigger.tgenabled of the hour entries' triggers the load turns off: 'O' is
+    enabled, 'D' disabled."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tgenabled FROM pg_trigger "
-            "WHERE tgrelid = 'providers_hourentry'::regclass AND tgname = %s",
-            [HOUR_ROLLUP_TRIGGER],
+            "SELECT tgname, tgenabled FROM pg_trigger "
+            "WHERE tgrelid = 'providers_hourentry'::regclass AND tgname = ANY(%s)",
+            [list(HOUR_ENTRY_TRIGGERS)],
         )
-        return cursor.fetchone()[0]
+        return dict(cursor.fetchall())
 
 
-def rolled_up() -> dict:
-    rows = HourRollup.objects.values_list("provider_id", "help_id", "kind", "day").annotate(
-        m=Sum("minutes")
-    )
-    return {tuple(row[:4]): row[4] for row in rows if row[4]}
-
-
-def summed_entries() -> dict:
-    """Straight from the entries: case-specific minutes per help and month, others per day."""
-    sums: dict = {}
-    for provider, help, kind, date, minutes in HourEntry.objects.values_list(
-        "provider_id", "help_id", "kind", "date", "minutes"
-    ):
-        key = (provider, help, kind, date if help is None else date.replace(day=1))
-        sums[key] = sums.get(key, 0) + minutes
-    return {key: m for key, m in sums.items() if m}
-
-
-def test_the_hour_rollups_equal_the_loaded_entries_and_the_trigger_is_on_again():
+def test_the_hour_rollups_equal_the_loaded_entries_and_the_triggers_are_on_again():
     seed()
 
     assert HourEntry.objects.count() > 1000
     assert rolled_up() == summed_entries()
-    assert rollup_trigger_state() == "O"
+    assert hour_trigger_states() == dict.fromkeys(HOUR_ENTRY_TRIGGERS, "O")
     # and it keeps the rollups again: a further entry is counted at once
     entry = HourEntry.objects.filter(help__isnull=False).order_by("pk").first()
     key = (entry.provider_id, entry.help_id, entry.kind, entry.date.replace(day=1))
@@ -212,7 +196,7 @@ def test_the_hour_rollups_equal_the_loaded_entries_and_the_trigger_is_on_again()
     assert rolled_up()[key] == before + 15
 
 
-def test_a_failed_load_leaves_the_rollup_trigger_enabled(monkeypatch):
+def test_a_failed_load_leaves_the_hour_triggers_enabled(monkeypatch):
     def broken_contracts(self):
         raise RuntimeError("load failed")
 
@@ -220,7 +204,7 @@ def test_a_failed_load_leaves_the_rollup_trigger_enabled(monkeypatch):
     with pytest.raises(RuntimeError):
         seed()
 
-    assert rollup_trigger_state() == "O"
+    assert hour_trigger_states() == dict.fromkeys(HOUR_ENTRY_TRIGGERS, "O")
     assert not HourEntry.objects.exists()
 
 

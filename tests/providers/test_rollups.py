@@ -10,37 +10,19 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
 
 from budgets.models import ServiceContract
 from controlling.kpis import Period, compute_kpis
 from providers import services
-from providers.models import HourEntry, HourKind, HourRollup
+from providers.models import HourKind
 from tests import factories as f
+from tests.hour_sums import rolled_up, summed_entries
 
 from .conftest import TODAY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 OCTOBER = datetime.date(2026, 10, 20)
-
-
-def rolled_up() -> dict:
-    rows = HourRollup.objects.values_list("provider_id", "help_id", "kind", "day").annotate(
-        m=Sum("minutes")
-    )
-    return {tuple(row[:4]): row[4] for row in rows if row[4]}
-
-
-def summed_entries() -> dict:
-    """The same sums straight from the entries (case-specific per month, others per day)."""
-    sums: dict = {}
-    for provider, help, kind, date, minutes in HourEntry.objects.values_list(
-        "provider_id", "help_id", "kind", "date", "minutes"
-    ):
-        key = (provider, help, kind, date if help is None else date.replace(day=1))
-        sums[key] = sums.get(key, 0) + minutes
-    return {key: m for key, m in sums.items() if m}
 
 
 @pytest.fixture
