@@ -256,7 +256,7 @@ def start_server() -> subprocess.Popen:
             "--workers",
             str(WORKERS),
             "--worker-class",
-            "gthread",
+            os.environ.get("LOAD_WORKER_CLASS", "gthread"),
             "--threads",
             str(THREADS),
             "--backlog",

@@ -34,19 +34,27 @@ class Desk:
 
 def desk_for(user, today: datetime.date) -> Desk:
     """The team lead sees the team's desk; a caseworker her own cases; providers theirs."""
-    visible = Case.objects.visible_to(user).open()
-    mine = visible if user.role != Role.ASD else visible.filter(owner=user)
+    if user.role == Role.ASD:
+        # Her own cases: an owner sees them all (Case.visible_to), confidential or not.
+        mine = Case.objects.in_use().open().filter(owner=user)
+    else:
+        mine = Case.objects.visible_to(user).open()
+    # On the ASD's cases she sees every help; a provider sees only its own helps there.
+    helps = (
+        Help.objects.all()
+        if user.role in (Role.ASD, Role.ASD_LEAD)
+        else Help.objects.visible_to(user)
+    )
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     reviews = (
         HelpPlan.objects.current()
-        .filter(help__in=Help.objects.visible_to(user).active_on(today).filter(case__in=mine))
+        .filter(help__in=helps.active_on(today).filter(case__in=mine))
         .filter(next_review_due__lte=soon)
         .select_related("help__case__family")
         .order_by("next_review_due")
     )
     helps_ending = (
-        Help.objects.visible_to(user)
-        .filter(case__in=mine)
+        helps.filter(case__in=mine)
         .ending_within(DUE_SOON_DAYS, today)
         .select_related("case__family", "provider")
         .order_by("planned_end")
@@ -66,8 +74,7 @@ def desk_for(user, today: datetime.date) -> Desk:
         )
     if user.role in (Role.ASD, Role.ASD_LEAD):
         follow_ups = (
-            RiskAssessment.objects.visible_to(user)
-            .filter(case__in=mine)
+            RiskAssessment.objects.filter(case__in=mine)
             .follow_up_due(7, today)
             .select_related("case__family")
             .order_by("next_follow_up_on")

@@ -6,14 +6,16 @@ row breaks its own hash; deleting a row breaks the link of the row after it; a f
 who recomputes one hash breaks the link of the next row. `verify_chain` (and
 `manage.py verify_audit_log`) walks the chain in id order and names the first break.
 
-Writers form one chain even when they run in parallel: on PostgreSQL an advisory
-lock, taken in a short transaction around "read the last hash, insert", puts the
-entries in a line. The lock is a transaction lock, so when log_action runs inside a
-service's `transaction.atomic()` it is held until that transaction commits: services
-write their audit entry last, just before they return (as they do), which keeps the
-time other writers wait to the commit itself. log_action expects the default READ
-COMMITTED isolation (a REPEATABLE READ snapshot taken earlier would not see the
-latest entry).
+Writers form one chain even when they run in parallel: on PostgreSQL the database
+function `core_audit_append` (migration core/0007) takes an advisory lock, reads the
+last hash, draws the id and inserts the entry, all in one statement. The lock is a
+transaction lock: outside a transaction it is released when that statement commits,
+so no request holds it across a round trip to Python. When log_action runs inside a
+service's `transaction.atomic()` the lock is held until that transaction commits:
+services write their audit entry last, just before they return (as they do), which
+keeps the time other writers wait to the commit itself. The function expects the
+default READ COMMITTED isolation (a REPEATABLE READ snapshot taken earlier would not
+see the latest entry).
 """
 
 import datetime
@@ -28,7 +30,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AuditAction, AuditEntry
 
-# Any fixed 64-bit number; names the lock in pg_locks ("audit" in ASCII).
+# Any fixed 64-bit number; names the lock in pg_locks ("audit" in ASCII). It is written
+# into core_audit_append by migration core/0007.
 CHAIN_LOCK_ID = 0x6175646974
 
 
@@ -75,17 +78,52 @@ def log_action(
 
 
 def _append(entry: AuditEntry) -> None:
-    # Inside a service's transaction no savepoint is needed: a failed audit insert
-    # fails the service, as it did before the chain.
+    entry.at = timezone.now()
+    if connection.vendor == "postgresql":
+        _append_in_database(entry)
+        return
+    # SQLite (make run) has one writer at a time anyway.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
-        # SQLite (make run) has one writer at a time anyway.
         entry.prev_hash = _last_hash()
-        entry.at = timezone.now()
         entry.entry_hash = entry_digest(entry)
         entry.save(force_insert=True)
+
+
+# The canonical text of an entry whose predecessor hash is still unknown. Its keys are
+# sorted and every quote inside a value is escaped, so the last occurrence of this is
+# the entry's own "prev" (only "user" and "username" follow it).
+_UNKNOWN_PREV = '"prev":""'
+
+
+def _append_in_database(entry: AuditEntry) -> None:
+    """core_audit_append hashes head + the last entry's hash + tail, which is exactly
+    `entry_digest` of the entry with that predecessor."""
+    entry.prev_hash = ""
+    text = _canonical(entry)
+    split = text.rindex(_UNKNOWN_PREV) + len(_UNKNOWN_PREV) - 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT entry_id, prev_hash, entry_hash FROM core_audit_append("
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet, %s, %s, %s)",
+            [
+                text[:split],
+                text[split:],
+                entry.at,
+                entry.user_id,
+                entry.username,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                json.dumps(entry.changes),
+                entry.ip_address,
+                entry.path,
+                entry.case_id,
+                entry.family_id,
+            ],
+        )
+        entry.pk, entry.prev_hash, entry.entry_hash = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 def _last_hash() -> str:
@@ -95,6 +133,10 @@ def _last_hash() -> str:
 
 def entry_digest(entry: AuditEntry) -> str:
     """SHA-256 over a canonical serialisation of the entry's content and `prev_hash`."""
+    return hashlib.sha256(_canonical(entry).encode()).hexdigest()
+
+
+def _canonical(entry: AuditEntry) -> str:
     content = {
         "at": entry.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
         "user": entry.user_id,
@@ -109,8 +151,7 @@ def entry_digest(entry: AuditEntry) -> str:
         "family": entry.family_id,
         "prev": entry.prev_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _case_and_family_of(obj) -> tuple[int | None, int | None]:

@@ -42,20 +42,29 @@ def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
     """The helps the hour sheet offers `user` to pick from: all loggable helps of a small
     provider; else the helps she is responsible for or logged hours on in the last eight
     weeks (plus `include_ids`, e.g. the help of the entry being edited). Any loggable help
-    is still accepted when submitted; this only keeps the page and the list short."""
-    loggable = loggable_helps(user.provider_id, today, user=user)
-    few = list(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
-    if len(few) <= SHOW_ALL_HELPS_UP_TO:
-        return few
-    since = today - datetime.timedelta(weeks=RECENT_HELP_WEEKS)
-    recent = HourEntry.objects.filter(staff=user, date__gte=since, help__isnull=False)
-    return list(
-        loggable.filter(
-            Q(responsible_staff=user)
-            | Q(pk__in=recent.values("help_id"))
-            | Q(pk__in=[pk for pk in include_ids if pk])
+    is still accepted when submitted; this only keeps the page and the list short.
+    Sorted by family, as the dropdown shows them."""
+    loggable = loggable_helps(user.provider_id, today, user=user).order_by()
+    helps = list(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
+    if len(helps) > SHOW_ALL_HELPS_UP_TO:
+        # Her helps are looked up first and then matched by primary key: one condition
+        # "responsible or recently logged" made PostgreSQL scan every case of the office.
+        since = today - datetime.timedelta(weeks=RECENT_HELP_WEEKS)
+        recent = HourEntry.objects.filter(staff=user, date__gte=since, help__isnull=False)
+        hers = (
+            Help.objects.filter(responsible_staff=user, provider_id=user.provider_id)
+            .order_by()
+            .values_list("pk", flat=True)
+            .union(recent.order_by().values_list("help_id", flat=True))
         )
-    )
+        helps = list(
+            loggable.filter(Q(pk__in=hers) | Q(pk__in=[pk for pk in include_ids if pk]))
+        )
+    return sorted(helps, key=by_family)
+
+
+def by_family(help: Help):
+    return (help.case.family.name, help.start, help.pk)
 
 
 def search_loggable_helps(user, today: datetime.date, term: str) -> list[Help]:
@@ -82,7 +91,7 @@ def help_choices(
         found = search_loggable_helps(user, today, search)
         for h in found:
             shown.setdefault(h.pk, h)
-    ordered = sorted(shown.values(), key=lambda h: (h.case.family.name, h.start, h.pk))
+    ordered = sorted(shown.values(), key=by_family)
     return ordered, found
 
 

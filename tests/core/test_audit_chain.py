@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from core.audit import entry_digest, log_action, verify_chain
+from core.audit import CHAIN_LOCK_ID, entry_digest, log_action, verify_chain
 from core.models import AuditAction, AuditEntry
 from tests import factories as f
 
@@ -171,6 +172,45 @@ def test_entries_carry_the_case_and_family_they_concern(asd, case):
         ("cases.helpplan", case.pk, None),
         ("cases.casenote", case.pk, None),
     ]
+
+
+def chain_lock_held() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND pid = pg_backend_pid() AND classid = %s AND objid = %s AND objsubid = 1",
+            [CHAIN_LOCK_ID >> 32, CHAIN_LOCK_ID & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_audited_read_holds_the_chain_lock_for_one_statement_only():
+    """Outside a transaction the entry is chained in a single statement: the lock never
+    waits on a round trip to the application (under load it did, and queued readers)."""
+    user = f.make_user("reader")
+
+    with CaptureQueriesContext(connection) as queries:
+        entry = log_action(user=user, action=AuditAction.VIEW, object_type="cases.case")
+
+    assert len(queries) == 1
+    assert not chain_lock_held()
+    assert AuditEntry.objects.get() == entry
+    assert (entry.prev_hash, entry.entry_hash) == ("", entry_digest(entry))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_service_transaction_the_chain_lock_is_held_until_it_commits():
+    user = f.make_user("service")
+
+    with transaction.atomic():
+        log_action(user=user, action=AuditAction.CHANGE, object_type="cases.case")
+        assert chain_lock_held()
+
+    assert not chain_lock_held()
+    assert verify_chain().ok
 
 
 # --- Parallel writers -----------------------------------------------------------------
