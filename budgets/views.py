@@ -1,5 +1,6 @@
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -111,9 +112,13 @@ def dashboard(request):
         "can_decide": user.role == Role.DEPARTMENT_HEAD,
         "previous_year": year - 1,
         "next_year": year + 1,
-        # The regions' sections are cached under the figures generation (none: no cache).
+        # The page's sections are cached under the figures generation (none: no cache).
         "fragment_key": generation
-        and f"{generation}:{year}:{as_of_for(year, today)}:{as_of_for(year - 1, today)}",
+        and (
+            f"{generation}:{year}:{as_of_for(year, today)}:{as_of_for(year - 1, today)}"
+            f":{settings.KIJUFAZ_SUPPRESSION_THRESHOLD}"
+        ),
+        "effect_key": ",".join(str(r.pk) for r in regions),
     }
     return render(request, "budgets/dashboard.html", context)
 

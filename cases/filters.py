@@ -65,7 +65,11 @@ class CaseFilter(django_filters.FilterSet):
             del self.filters["team"]
 
     def filter_search(self, queryset, name, value):
-        return queryset.search(value)
+        # The matching cases are looked up first: PostgreSQL cannot estimate how few
+        # cases a name matches and otherwise walks every case of the office in date order
+        # to fill the first page. Then the count and the page read only those.
+        matching = list(queryset.search(value).order_by().values_list("pk", flat=True))
+        return queryset.filter(pk__in=matching)
 
     def filter_legal_basis(self, queryset, name, value):
         return queryset.with_legal_basis(value, helps=Help.objects.visible_to(self.user))

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import label_of
 from core.models import Role
 
 # --- Choices -----------------------------------------------------------------
@@ -461,6 +462,9 @@ class Case(models.Model):
     def get_absolute_url(self):
         return reverse("cases:case_detail", args=[self.pk])
 
+    def get_status_display(self) -> str:  # once per row of the case list (core.choices)
+        return label_of(CaseStatus, self.status)
+
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
@@ -813,6 +817,13 @@ class Help(models.Model):
 
     def __str__(self):
         return f"{self.get_legal_basis_display()} ({self.start:%d.%m.%Y})"
+
+    # Shown once per row in the hour sheet, the desk and the case list (core.choices).
+    def get_legal_basis_display(self) -> str:
+        return label_of(LegalBasis, self.legal_basis)
+
+    def get_setting_display(self) -> str:
+        return label_of(Setting, self.setting)
 
     @property
     def is_stationary(self) -> bool:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import label_of
 from core.models import Role
 from core.periods import month_end
 
@@ -212,6 +213,13 @@ class HourEntry(models.Model):
 
     def __str__(self):
         return f"{self.date:%d.%m.%Y} {self.minutes} min {self.get_kind_display()}"
+
+    # Shown once per row of the hour sheet (core.choices).
+    def get_kind_display(self) -> str:
+        return label_of(HourKind, self.kind)
+
+    def get_activity_display(self) -> str:
+        return label_of(Activity, self.activity)
 
     @property
     def is_locked(self) -> bool:

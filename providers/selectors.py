@@ -57,9 +57,7 @@ def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
             .values_list("pk", flat=True)
             .union(recent.order_by().values_list("help_id", flat=True))
         )
-        helps = list(
-            loggable.filter(Q(pk__in=hers) | Q(pk__in=[pk for pk in include_ids if pk]))
-        )
+        helps = list(loggable.filter(Q(pk__in=hers) | Q(pk__in=[pk for pk in include_ids if pk])))
     return sorted(helps, key=by_family)
 
 
