@@ -47,9 +47,8 @@ RUN mkdir -p /data/media && chown kijufaz:kijufaz /data/media
 VOLUME /data/media
 
 ENV DEBUG=false \
-    MEDIA_ROOT=/data/media \
-    WEB_CONCURRENCY=3
+    MEDIA_ROOT=/data/media
 
 USER kijufaz
 EXPOSE 8000
-CMD ["gunicorn", "kijufaz.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:kijufaz.gunicorn", "kijufaz.wsgi:application"]

@@ -1,9 +1,9 @@
 """`make load`: 50 simulated users against gunicorn on loopback for 60 s.
 
-Starts gunicorn (DEBUG off, production settings, LOAD_WORKERS processes with
-LOAD_THREADS threads each) on 127.0.0.1:LOAD_PORT against $BENCH_DATABASE_URL, signs
-every simulated user in through the real login form (password LOAD_PASSWORD, the demo
-password by default) and runs them without think time:
+Starts gunicorn with the production settings (kijufaz/gunicorn.py, DEBUG off;
+LOAD_WORKERS processes with LOAD_THREADS threads each) on 127.0.0.1:LOAD_PORT against
+$BENCH_DATABASE_URL, signs every simulated user in through the real login form
+(password LOAD_PASSWORD, the demo password by default) and runs them without think time:
 
 - caseworkers read their desk, the case list (plain and searched) and case pages;
 - provider staff open the hour sheet and save an entry through the real form POST
@@ -248,26 +248,17 @@ def start_server() -> subprocess.Popen:
         check=True,
     )
     server = subprocess.Popen(  # noqa: S603 (fixed command line)
-        [
-            python.parent / "gunicorn",
-            "kijufaz.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            os.environ.get("LOAD_WORKER_CLASS", "gthread"),
-            "--threads",
-            str(THREADS),
-            "--backlog",
-            "256",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
+        [python.parent / "gunicorn", "-c", "python:kijufaz.gunicorn", "kijufaz.wsgi:application"],
         cwd=common.ROOT,
-        env=env,
+        env={
+            **env,
+            # The production settings (kijufaz/gunicorn.py), on loopback and quiet.
+            "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+            "WEB_CONCURRENCY": str(WORKERS),
+            "GUNICORN_THREADS": str(THREADS),
+            "GUNICORN_ACCESS_LOG": "",
+            "GUNICORN_LOG_LEVEL": "warning",
+        },
         start_new_session=True,
     )
     deadline = time.time() + 60
@@ -349,7 +340,8 @@ def run() -> dict:
     total = len(all_samples)
     return {
         "method": (
-            f"gunicorn (gthread, {WORKERS} workers × {THREADS} threads, DEBUG off) on "
+            f"gunicorn (kijufaz/gunicorn.py: gthread, {WORKERS} workers × {THREADS} threads, "
+            "DEBUG off) on "
             f"127.0.0.1, {len(heads + staff + caseworkers)} users without think time "
             f"({len(caseworkers)} caseworkers, {len(staff)} provider staff saving hours "
             f"through the form, {len(heads)} on the budget dashboard), {SECONDS} s, "
