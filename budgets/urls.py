@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export.csv", views.dashboard_export, {"fmt": "csv"}, name="export_csv"),
     path("export.xlsx", views.dashboard_export, {"fmt": "xlsx"}, name="export_xlsx"),
+    path(
+        "charts/<int:region_id>/<int:year>/<slug:kind>.svg",
+        views.dashboard_chart,
+        name="chart",
+    ),
     path("<int:pk>/", views.contract_detail, name="contract_detail"),
     path("<int:pk>/postings/new/", views.posting_new, name="posting_new"),
     path("<int:pk>/reallocations/new/", views.reallocation_new, name="reallocation_new"),

@@ -30,6 +30,11 @@ def _to_data_uri(fig) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def svg_of(data_uri: str) -> bytes:
+    """The SVG document of a chart made here (they are data URIs, for the PDF reports)."""
+    return base64.b64decode(data_uri.split(",", 1)[1])
+
+
 def line_chart(
     series: dict[str, list], *, title: str, ylabel: str, labels: list[str] = MONTH_LABELS
 ) -> str:

@@ -48,6 +48,7 @@ TARGET = {
     "dashboard": None,
     "export_csv": None,
     "export_xlsx": None,
+    "chart": "chart",
     "contract_detail": "contract",
     "posting_new": "contract",
     "reallocation_new": "contract",
@@ -71,6 +72,8 @@ MATRIX = {
     ("dashboard", "GET"):             READ,
     ("export_csv", "GET"):            READ,
     ("export_xlsx", "GET"):           READ,
+    # A chart of a region she does not see answers 404, like a missing one.
+    ("chart", "GET"):                 CONTRACT,
     ("contract_detail", "GET"):       CONTRACT,
     ("posting_new", "GET"):           OFFICE,
     ("posting_new", "POST"):          OFFICE_BAD,
@@ -112,6 +115,9 @@ def world(region, provider, controlling, leitung):
 
 def _url(name: str, world: dict) -> str:
     target = TARGET[name]
+    if target == "chart":
+        contract = world["contract"]
+        return reverse("budgets:chart", args=[contract.region_id, contract.year, "burn"])
     return reverse(f"budgets:{name}", args=[world[target].pk] if target else [])
 
 

@@ -127,6 +127,14 @@ def test_controller_proposes_and_department_head_approves_a_reallocation(
     assert "12.500,00" in pending.inner_text()
     assert_accessible(page)
     assert_no_names(page)
+    # The region's two charts are images of their own, loaded and drawn by the browser.
+    charts = page.locator(f"section[aria-labelledby='h-region-{region.pk}'] figure img")
+    assert charts.count() == 2
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+        )
     screenshot(page, "budget-pending")
 
     with page.expect_navigation():
