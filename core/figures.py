@@ -9,8 +9,11 @@ cached under the generation read *before* it was computed, so a cached value is 
 least as new as its key; the first read after a commit sees the new generation and
 computes afresh. Hour entries are not among these tables, so logging hours does not
 throw the figures away: hours are cached per month (`cached_by_month`), under the
-figures generation and the month's own count of committed hour changes
-(`core.HoursChange`, written by a trigger at commit without any lock).
+month's own count of committed hour changes (`core.HoursChange`, written by a trigger
+at commit without any lock) and a second generation row (id 2, migration core 0008)
+that only changes which move hours between regions or providers raise (a help's case,
+a family's region, a provider's name, consortia, contracts' providers). A posting, a
+rating or a new help leaves the cached hours alone.
 
 The cache is used only on PostgreSQL (where the triggers are) and outside
 transactions: figures computed inside one might include writes that are rolled back.
@@ -73,8 +76,12 @@ def cached[T](parts: tuple, compute: Callable[[], T], known_generation=UNREAD) -
     return value
 
 
+# The row of core_figuresgeneration that counts changes to the attribution of hours.
+HOURS_ATTRIBUTION = 2
+
+
 def hours_generations(months: list[datetime.date]) -> dict[datetime.date, str] | None:
-    """Per month: the figures generation and the month's hour changes, in ONE query
+    """Per month: the attribution generation and the month's hour changes, in ONE query
     (None where figures are not cached)."""
     if not _cacheable():
         return None
@@ -83,8 +90,8 @@ def hours_generations(months: list[datetime.date]) -> dict[datetime.date, str] |
             "SELECT g.epoch, g.value, m.month, "
             "(SELECT COALESCE(SUM(c.weight), 0) FROM core_hourschange c WHERE c.month = m.month) "
             "FROM unnest(%s::date[]) AS m(month) "
-            "LEFT JOIN core_figuresgeneration g ON g.id = 1",
-            [months],
+            "LEFT JOIN core_figuresgeneration g ON g.id = %s",
+            [months, HOURS_ATTRIBUTION],
         )
         rows = cursor.fetchall()
     return {month: f"{_stamp(epoch, value)}.{changes}" for epoch, value, month, changes in rows}

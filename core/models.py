@@ -183,12 +183,13 @@ class Draft(models.Model):
 
 
 class FiguresGeneration(models.Model):
-    """One row counting the committed changes to the data behind the cached figures.
+    """A row counting the committed changes to the data behind the cached figures.
 
-    PostgreSQL triggers (migration 0005, `core.figures`) raise `value` once per
-    transaction that changes a table the dashboard and KPI figures read, at its commit;
-    `epoch` is new whenever the row is created again (e.g. after a flush), so a value
-    is never reused for other data.
+    PostgreSQL triggers (`core.figures`) raise `value` once per transaction, at its
+    commit: row 1 when a table the dashboard and KPI figures read changes (migration
+    0005), row 2 when a change moves hours between regions or providers (migration
+    0008). `epoch` is new whenever a row is created again (e.g. after a flush), so a
+    value is never reused for other data.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

@@ -212,7 +212,7 @@ def test_a_change_is_counted_once_per_transaction_when_it_commits(city):
         _book_posting(city)
         _change_daily_rate(city)
         assert figures.generation() is None  # inside a transaction nothing is cached
-        assert FiguresGeneration.objects.get().value == int(before.split(".")[1])
+        assert FiguresGeneration.objects.get(pk=1).value == int(before.split(".")[1])
     assert int(figures.generation().split(".")[1]) == int(before.split(".")[1]) + 1
 
 
@@ -360,6 +360,53 @@ def test_only_the_month_whose_hours_changed_is_read_again(city):
     assert after.minutes_total == before.minutes_total + 30
     assert after.minutes_by_month[this_month] == before.minutes_by_month[this_month] + 30
     assert _same(after, _uncached(lambda: _kpis(city)))
+
+
+def _hour_reads(compute) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        compute()
+    return len([q for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]])
+
+
+def test_a_change_that_moves_no_hours_keeps_the_cached_hours(city):
+    """A posting, a rating or a new help changes the figures, not where hours count."""
+    _log(city, city["today"])
+    _kpis(city)
+    for change in (_book_posting, _rate_goal, _new_family_help):
+        change(city)
+        assert _hour_reads(lambda: _kpis(city)) == 0, change.__name__
+    assert _same(_kpis(city), _uncached(lambda: _kpis(city)))
+
+
+def test_hours_follow_a_family_that_moves_to_another_region(city):
+    _log(city, city["today"], minutes=90)
+    before = _kpis(city)
+
+    _move_family(city)
+
+    after = _kpis(city)
+    assert after.minutes_total == before.minutes_total - 90
+    assert _same(after, _uncached(lambda: _kpis(city)))
+    moved_to = kpis.compute_kpis(regions=[city["other_region"]], period=_year())
+    assert moved_to.minutes_total == 90
+
+
+def test_every_table_the_cached_hours_read_counts_changes_of_attribution(city):
+    """A new table the hours query reads needs the trigger of migration core 0008."""
+    _log(city, city["today"])
+    with CaptureQueriesContext(connection) as ctx:
+        kpis._rollup_minutes([city["region"].pk], [city["today"].replace(day=1)])
+    read = {table for q in ctx.captured_queries for table in TABLE.findall(q["sql"])}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+            "WHERE tgname = 'core_attribution_changed'"
+        )
+        counted = {row[0] for row in cursor.fetchall()}
+    assert {"cases_family", "providers_consortium"} <= read
+    # The rollups change with the hour entries, counted per month (core_hours_changed).
+    counted.add("providers_hourrollup")
+    assert read <= counted, f"tables without the trigger: {sorted(read - counted)}"
 
 
 def test_compacting_the_hour_changes_keeps_every_month_cached(city):
