@@ -31,3 +31,15 @@ def test_cache_url_selects_the_shared_redis_cache():
 
 def test_without_cache_url_each_process_keeps_its_own_memory_cache():
     assert _cache_in_a_process(CACHE_URL="") == "LocMemCache 42"
+
+
+def test_compose_keeps_the_cache_apart_from_the_broker_and_bounded():
+    """Cached figures are never deleted, only evicted: the cache is a Redis of its own
+    with a size limit and LRU eviction; the broker's Redis evicts nothing."""
+    compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
+
+    assert "CACHE_URL: redis://cache:6379/0" in compose
+    assert "CELERY_BROKER_URL: redis://redis:6379/0" in compose
+    cache_service = compose.split("\n  cache:\n", 1)[1].split("\n\n", 1)[0]
+    assert '"--maxmemory-policy", "allkeys-lru"' in cache_service
+    assert '"--maxmemory", "512mb"' in cache_service
