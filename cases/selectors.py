@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import CharField, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Cast, JSONObject
 
@@ -92,21 +93,33 @@ def desk_for(user, today: datetime.date) -> Desk:
 
 def case_helps_for(case: Case, user) -> list[Help]:
     """The helps on the case page with everything they show, in three queries whatever
-    their number: helps (with the resources' names and the pending approvals as arrays),
-    plan versions (newest first) and their goals.
+    their number on PostgreSQL: helps (with the resources' names and the pending
+    approvals as arrays), plan versions (newest first) and their goals. Elsewhere
+    (SQLite, `make run`) the names and approvals take one query each.
 
     Each help gets `resource_names`, `pending_approvals` (unsaved HelpApproval objects with
     kind and proposed hours) and `plan_versions`.
     """
+    helps = (
+        Help.objects.visible_to(user)
+        .filter(case=case)
+        .select_related("provider", "recipient", "responsible_staff", "team_consultation")
+        .prefetch_related(
+            Prefetch(
+                "plans",
+                queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
+                to_attr="plan_versions",
+            )
+        )
+    )
+    if connection.vendor != "postgresql":
+        return _with_names_and_approvals(list(helps))
     resource_names = Resource.objects.filter(helps=OuterRef("pk")).order_by("organisation")
     pending = HelpApproval.objects.filter(
         help=OuterRef("pk"), decision=ApprovalStatus.REQUESTED
     ).order_by("requested_at", "pk")
     helps = list(
-        Help.objects.visible_to(user)
-        .filter(case=case)
-        .select_related("provider", "recipient", "responsible_staff", "team_consultation")
-        .annotate(
+        helps.annotate(
             resource_names=ArraySubquery(resource_names.values("organisation")),
             pending_approval_rows=ArraySubquery(
                 # Hours as text keep their two decimal places through JSON.
@@ -114,13 +127,6 @@ def case_helps_for(case: Case, user) -> list[Help]:
                     row=JSONObject(kind="kind", hours=Cast("proposed_hours_per_month", CharField()))
                 )
             ),
-        )
-        .prefetch_related(
-            Prefetch(
-                "plans",
-                queryset=HelpPlan.objects.select_related("created_by").prefetch_related("goals"),
-                to_attr="plan_versions",
-            )
         )
     )
     for help in helps:
@@ -132,4 +138,20 @@ def case_helps_for(case: Case, user) -> list[Help]:
             )
             for row in help.pending_approval_rows
         ]
+    return helps
+
+
+def _with_names_and_approvals(helps: list[Help]) -> list[Help]:
+    """What case_helps_for reads as arrays on PostgreSQL, in two plain queries."""
+    names: dict[int, list[str]] = {help.pk: [] for help in helps}
+    rows = Resource.objects.filter(helps__in=helps).order_by("organisation")
+    for help_id, organisation in rows.values_list("helps", "organisation"):
+        names[help_id].append(organisation)
+    pending: dict[int, list[HelpApproval]] = {help.pk: [] for help in helps}
+    approvals = HelpApproval.objects.filter(help__in=helps, decision=ApprovalStatus.REQUESTED)
+    for approval in approvals.order_by("requested_at", "pk"):
+        pending[approval.help_id].append(approval)
+    for help in helps:
+        help.resource_names = names[help.pk]
+        help.pending_approvals = pending[help.pk]
     return helps
