@@ -136,12 +136,14 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The planner's default cost of a random read (4) assumes spinning disks; with the
-    # data in memory or on SSD it hash-joined all 40,000 families where an index lookup
-    # of a few hundred was ten times faster. 1.1 is the usual value for SSDs.
+# The planner's default cost of a random read (4) assumes spinning disks; with the data
+# in memory or on SSD it hash-joined all 40,000 families where an index lookup of a few
+# hundred was ten times faster. 1.1 is the usual value for SSDs. Empty: not set (e.g.
+# behind a connection pooler that refuses the startup option; set it on the server).
+DB_RANDOM_PAGE_COST = env_str("DB_RANDOM_PAGE_COST", "1.1")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_RANDOM_PAGE_COST:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c random_page_cost={float(env_str('DB_RANDOM_PAGE_COST', '1.1'))}"
+        f"-c random_page_cost={float(DB_RANDOM_PAGE_COST)}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
