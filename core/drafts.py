@@ -3,8 +3,9 @@
 static/js/drafts.js saves the fields of every `<form data-draft>` here every few
 seconds and before the session ends; the key is the path the form posts to. A user
 only ever reads and writes their own drafts. core.sessions removes a draft once its
-form was saved; `delete_stale_drafts` removes forgotten ones (they are personal data):
-run `manage.py delete_stale_drafts` daily.
+form was saved; `delete_stale_drafts` removes forgotten ones (they are personal data),
+every night from the beat task `core.tasks.delete_stale_drafts` (migration core 0009)
+or by hand with `manage.py delete_stale_drafts`.
 """
 
 import datetime

@@ -1,18 +1,22 @@
 """Drafts of long forms: saved, loaded and discarded by their owner only, removed on save."""
 
 import datetime
+import importlib
 import json
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases.models import CaseNote
+from core import tasks
 from core.drafts import DRAFTS_PER_USER, delete_stale_drafts
 from core.models import Draft
 
@@ -211,6 +215,24 @@ def test_drafts_older_than_30_days_are_deleted(asd):
     assert delete_stale_drafts() == 1
 
     assert list(Draft.objects.all()) == [fresh]
+
+
+def test_a_nightly_beat_task_deletes_stale_drafts(asd):
+    schedule = importlib.import_module("core.migrations.0009_stale_drafts_schedule")
+    schedule.create(apps, None)  # as deployed (a transactional test may have emptied it)
+    entry = PeriodicTask.objects.get(name=schedule.NAME)
+    assert (entry.task, entry.crontab.hour, entry.crontab.minute) == (
+        "core.tasks.delete_stale_drafts",
+        "2",
+        "50",
+    )
+    draft = Draft.objects.create(user=asd, key="/old/", data={})
+    Draft.objects.filter(pk=draft.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=31)
+    )
+
+    assert tasks.delete_stale_drafts.apply().get() == 1
+    assert not Draft.objects.exists()
 
 
 def test_the_management_command_deletes_stale_drafts(asd, capsys):
