@@ -51,6 +51,18 @@ fi
 pg_restore --no-owner --no-acl --exit-on-error --single-transaction \
   --dbname="$DATABASE_URL" "$dump"
 
+# The figures cache (core.figures, Redis) is keyed by the generation rows: new epochs
+# make sure that no value cached for the database this backup came from, at the same
+# generation, is ever read for the restored one.
+psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "
+  DO \$\$ BEGIN
+    IF to_regclass('core_figuresgeneration') IS NOT NULL THEN
+      INSERT INTO core_figuresgeneration (id, epoch, value, changed_at)
+      SELECT id, gen_random_uuid(), 0, now() FROM (VALUES (1), (2)) AS generations(id)
+      ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, changed_at = now();
+    END IF;
+  END \$\$;" || die "could not renew the figures cache generations"
+
 if [[ -n "$media_tar" ]]; then
   mkdir -p "$media_root"
   tar -C "$media_root" -xzf "$media_tar"
