@@ -32,6 +32,37 @@ def loggable_helps(provider_id: int, today: datetime.date, *, user=None):
     )
 
 
+def is_protected(case) -> bool:
+    """Confidential (§ 35 SGB I), restricted or anonymised: not every provider user may
+    see whose case it is."""
+    return case.confidential or case.restricted_at is not None or case.anonymised_at is not None
+
+
+# Hour entries on a help of such a case.
+PROTECTED_ENTRY = (
+    Q(help__case__confidential=True)
+    | Q(help__case__restricted_at__isnull=False)
+    | Q(help__case__anonymised_at__isnull=False)
+)
+
+
+def unnamed_helps(user, protected_ids) -> set[int]:
+    """Those helps (of `protected_ids`, on protected cases) whose family `user` may not
+    see: a confidential case she is not named for, or a restricted or anonymised one.
+    Pages list their hours, but show "confidential case" instead of whose they are."""
+    protected_ids = set(protected_ids)
+    if not protected_ids:
+        return set()
+    shown = Help.objects.filter(pk__in=protected_ids).hiding_confidential_from(user)
+    return protected_ids - set(shown.values_list("pk", flat=True))
+
+
+def unnamed_among(user, helps) -> set[int]:
+    """unnamed_helps of help instances with their case loaded (no query if none is
+    protected, which is nearly always)."""
+    return unnamed_helps(user, {help.pk for help in helps if is_protected(help.case)})
+
+
 # The help dropdowns list a professional's own helps, not the provider's hundreds.
 SHOW_ALL_HELPS_UP_TO = 30
 RECENT_HELP_WEEKS = 8
@@ -146,7 +177,10 @@ def hour_sheet(
         .annotate(t=Sum("minutes"))
     )
     approval = MonthApproval.objects.filter(staff=user, month=month).first()
+    # Her own entries, but a grant may have ended since (or the case been restricted).
+    unnamed = unnamed_among(user, [entry.help for entry in entries if entry.help_id])
     return {
+        "unnamed": unnamed,
         "days": list(days.values()),
         "week_total": sum(d.total_minutes for d in days.values()),
         "month": month,
@@ -227,7 +261,9 @@ class PlanCheck:
         return ""
 
 
-def provider_overview(provider_id: int, month: datetime.date, today: datetime.date) -> dict:
+def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
+    """The team lead's month: hours per staff member and kind, plan checks per help."""
+    provider_id = user.provider_id
     start, end = month_start(month), month_end(month)
     in_month = HourEntry.objects.filter(provider_id=provider_id).between(start, end)
     by_staff_kind = (
@@ -296,7 +332,14 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
             "case__family__name",
             "month_minutes",
             "last_entry",
+            "case__confidential",
+            "case__restricted_at",
+            "case__anonymised_at",
         )
+    )
+    rows = list(rows)
+    unnamed = unnamed_helps(
+        user, (row[0] for row in rows if row[-3] or row[-2] is not None or row[-1] is not None)
     )
     elapsed = Decimal(1)
     if start <= today < end:
@@ -304,7 +347,15 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
     checks = [
         PlanCheck(
             HelpLine(
-                pk, setting, help_start, help_end, planned, CaseLine(reference, FamilyLine(family))
+                pk,
+                setting,
+                help_start,
+                help_end,
+                planned,
+                # Whose it is stays out of the page for a help she may not see by name.
+                CaseLine("", FamilyLine(""))
+                if pk in unnamed
+                else CaseLine(reference, FamilyLine(family)),
             ),
             minutes or 0,
             last_entry,
@@ -320,12 +371,14 @@ def provider_overview(provider_id: int, month: datetime.date, today: datetime.da
             family,
             minutes,
             last_entry,
+            *__,
         ) in rows
     ]
     quiet_since = today - datetime.timedelta(days=QUIET_DAYS)
     return {
         "start": start,
         "end": end,
+        "unnamed": unnamed,
         "staff_rows": list(staff_rows.values()),
         "kind_totals": kind_totals,
         "kind_total_list": [kind_totals[k] for k in HourKind.values],

@@ -270,7 +270,7 @@ def overview(request):
     if user.role != Role.PROVIDER_LEAD:
         return redirect("providers:hour_sheet")
     month = _month_param(request)
-    context = provider_overview(user.provider_id, month, timezone.localdate())
+    context = provider_overview(user, month, timezone.localdate())
     context.update(
         plan_page=Paginator(context["plan_checks"], PLAN_CHECKS_PER_PAGE).get_page(
             request.GET.get("page")
@@ -329,6 +329,8 @@ def month_review(request, staff_id: int, year: int, month: int):
                 messages.error(request, message)
     approval = MonthApproval.objects.filter(staff=staff, month=first).first()
     total = sum(e.minutes for e in entries)
+    # She approves her staff's hours on a confidential case without seeing whose it is.
+    unnamed = selectors.unnamed_among(request.user, [e.help for e in entries if e.help_id])
     return render(
         request,
         "providers/month_review.html",
@@ -338,6 +340,7 @@ def month_review(request, staff_id: int, year: int, month: int):
             "entries": entries,
             "total": total,
             "approval": approval,
+            "unnamed": unnamed,
             "return_form": return_form,
             "can_decide": staff.pk != request.user.pk,
         },
@@ -345,20 +348,26 @@ def month_review(request, staff_id: int, year: int, month: int):
     )
 
 
-def _export_rows(entries):
+def _export_rows(entries, unnamed: set[int]):
     for e in entries.iterator(chunk_size=1000):
         yield [
             e.date.strftime("%d.%m.%Y"),
             f"{e.staff.first_name} {e.staff.last_name}",
             e.get_kind_display(),
             e.get_activity_display(),
-            e.help.case.reference if e.help_id else "",
+            _file_number(e, unnamed),
             e.minutes,
             str(hours(e.minutes)).replace(".", ","),
             e.note,
             _("approved") if e.approval_id else _("open"),
             e.corrects_id or "",
         ]
+
+
+def _file_number(entry, unnamed: set[int]) -> str:
+    if not entry.help_id:
+        return ""
+    return _("confidential case") if entry.help_id in unnamed else entry.help.case.reference
 
 
 @roles_required(*PROVIDER_ROLES)
@@ -390,10 +399,12 @@ def export_month(request, fmt: str):
         changes={"format": fmt, "month": f"{month:%Y-%m}"},
         request=request,
     )
+    protected = entries.filter(selectors.PROTECTED_ENTRY).values_list("help_id", flat=True)
+    unnamed = selectors.unnamed_helps(request.user, protected.distinct())
     filename = f"stunden-{month:%Y-%m}"
     if fmt == "xlsx":
-        return xlsx_response(filename, header, _export_rows(entries))
-    return csv_response(filename, header, _export_rows(entries))
+        return xlsx_response(filename, header, _export_rows(entries, unnamed))
+    return csv_response(filename, header, _export_rows(entries, unnamed))
 
 
 @roles_required(*PROVIDER_ROLES)

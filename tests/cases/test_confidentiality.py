@@ -6,6 +6,7 @@ ordinary case pages for everyone. Every flag, grant and assignment is audited.
 
 import datetime
 import io
+import uuid
 import zipfile
 
 import pytest
@@ -595,3 +596,73 @@ def test_named_team_lead_lifts_the_restriction_and_the_team_sees_the_case_again(
     assert response.status_code == 302
     assert confidential_case.confidential is False
     assert confidential_case in Case.objects.visible_to(asd_colleague)
+
+
+# --- Hours on a confidential case at the provider -----------------------------------------
+
+
+def _log_on(help, staff, minutes=75):
+    from providers import services as provider_services
+    from providers.models import Activity, HourKind
+
+    entry, __ = provider_services.log_hours(
+        staff=staff,
+        idempotency_key=uuid.uuid4(),
+        help=help,
+        date=f.today(),
+        minutes=minutes,
+        kind=HourKind.CASE_SPECIFIC,
+        activity=Activity.DIRECT_WORK,
+    )
+    return entry
+
+
+def _lead_pages(client, staff) -> dict[str, str]:
+    today = f.today()
+    pages = {
+        "overview": reverse("providers:overview"),
+        "month review": reverse("providers:month_review", args=[staff.pk, today.year, today.month]),
+    }
+    text = {what: client.get(url).content.decode() for what, url in pages.items()}
+    text["export"] = exported_text(client, "providers:export_csv", month=f"{today:%Y-%m}")
+    return text
+
+
+def test_provider_lead_sees_the_hours_on_a_confidential_case_but_not_whose_unless_named(
+    client, english, fachkraft, traegerleitung, confidential_case
+):
+    """She approves her staff's hours on it, so they are on her pages; the family name and
+    the file number are not, until she is named herself."""
+    name(fachkraft, confidential_case)
+    _log_on(confidential_case.helps.get(), fachkraft)
+    family, reference = confidential_case.family.name, confidential_case.reference
+    client.force_login(traegerleitung)
+
+    unnamed = _lead_pages(client, fachkraft)
+    name(traegerleitung, confidential_case)
+    named = _lead_pages(client, fachkraft)
+
+    for what, text in unnamed.items():
+        assert family not in text, what
+        assert reference not in text, what
+        assert "confidential case" in text, what
+    assert "75" in unnamed["month review"]
+    for what, text in named.items():
+        assert reference in text, what
+        assert "confidential case" not in text, what
+
+
+def test_a_staff_members_own_entries_hide_whose_they_are_once_her_access_ended(
+    client, english, fachkraft, confidential_case
+):
+    grant = name(fachkraft, confidential_case)
+    _log_on(confidential_case.helps.get(), fachkraft)
+    client.force_login(fachkraft)
+    assert confidential_case.family.name in client.get(reverse("providers:hour_sheet")).text
+
+    grant.revoked_at = timezone.now()
+    grant.save(update_fields=["revoked_at"])
+    sheet = client.get(reverse("providers:hour_sheet")).text
+
+    assert confidential_case.family.name not in sheet
+    assert "confidential case" in sheet
