@@ -22,8 +22,11 @@ import datetime
 import hashlib
 import ipaddress
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -239,3 +242,69 @@ def _mismatch(entry: AuditEntry, previous: AuditEntry | None) -> str:
     if entry.entry_hash != entry_digest(entry):
         return _("its content does not match its hash: the entry was changed")
     return ""
+
+
+# --- Anchors: the head of the chain, kept outside the database -------------------------
+#
+# The chain shows a changed or removed entry by the link of the entry after it; the
+# newest entries have none after them. So every hour the head of the chain (its id and
+# hash) is appended to a file outside the database; `verify_audit_log` checks that every
+# anchored entry is still there with the same hash. What was written after the last
+# anchor can still go unnoticed.
+
+
+def anchor_chain() -> dict | None:
+    """Append the newest entry's id and hash to the anchor file (None: the log is empty)."""
+    head = AuditEntry.objects.order_by("-id").values("id", "entry_hash", "at").first()
+    if head is None:
+        return None
+    anchor = {
+        "id": head["id"],
+        "hash": head["entry_hash"],
+        "at": head["at"].isoformat(),
+        "anchored_at": timezone.now().isoformat(),
+    }
+    path = Path(settings.KIJUFAZ_AUDIT_ANCHOR_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(anchor) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return anchor
+
+
+@dataclass(frozen=True)
+class AnchorReport:
+    checked: int
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def verify_anchors() -> AnchorReport:
+    """Every anchored entry must still be in the log with the hash it had."""
+    path = Path(settings.KIJUFAZ_AUDIT_ANCHOR_FILE)
+    if not path.exists():
+        return AnchorReport(0)
+    anchors = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            anchor = json.loads(line)
+            anchors.append((int(anchor["id"]), str(anchor["hash"])))
+        except (ValueError, KeyError, TypeError):
+            return AnchorReport(
+                len(anchors), _("line %(n)s of the anchor file is not an anchor") % {"n": number}
+            )
+    stored = dict(
+        AuditEntry.objects.filter(id__in={pk for pk, __ in anchors}).values_list("id", "entry_hash")
+    )
+    for pk, digest in anchors:
+        if pk not in stored:
+            missing = _("anchored entry #%(id)s is missing: it (and what followed) was removed")
+            return AnchorReport(len(anchors), missing % {"id": pk})
+        if stored[pk] != digest:
+            changed = _("anchored entry #%(id)s has another hash than when it was anchored")
+            return AnchorReport(len(anchors), changed % {"id": pk})
+    return AnchorReport(len(anchors))

@@ -204,6 +204,12 @@ STORAGES = {
 }
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Outside the database, the head of the audit log's hash chain is written here every
+# hour (core.audit.anchor_chain): entries removed from the end of the log are found by
+# `verify_audit_log`. Best on storage the database's administrators cannot rewrite.
+KIJUFAZ_AUDIT_ANCHOR_FILE = Path(
+    env_str("KIJUFAZ_AUDIT_ANCHOR_FILE", str(MEDIA_ROOT / "audit" / "anchors.jsonl"))
+)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

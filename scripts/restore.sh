@@ -66,6 +66,12 @@ psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "
 if [[ -n "$media_tar" ]]; then
   mkdir -p "$media_root"
   tar -C "$media_root" -xzf "$media_tar"
+  # Audit log anchors (core.audit) written after the dump name entries the restored
+  # database never had: the restored system anchors anew; the old file stays for reading.
+  anchors="$media_root/audit/anchors.jsonl"
+  if [[ -f "$anchors" ]]; then
+    mv "$anchors" "$media_root/audit/anchors-before-restore-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+  fi
 fi
 
 echo "restore.sh: restored $dump${media_tar:+ and $media_tar}"

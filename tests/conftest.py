@@ -30,8 +30,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _fast_tests(settings):
+def _fast_tests(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test anchors the audit log into a file of its own.
+    settings.KIJUFAZ_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     # Two-factor sign-in is tested on its own (tests/core/test_two_factor.py).
     settings.KIJUFAZ_REQUIRE_2FA = False
     settings.STORAGES = {

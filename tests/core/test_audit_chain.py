@@ -2,18 +2,29 @@
 before it, and `manage.py verify_audit_log` reports the first broken link."""
 
 import importlib
+import json
 import threading
 import time
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django_celery_beat.models import PeriodicTask
 
-from core.audit import CHAIN_LOCK_ID, entry_digest, log_action, verify_chain
+from core import tasks
+from core.audit import (
+    CHAIN_LOCK_ID,
+    anchor_chain,
+    entry_digest,
+    log_action,
+    verify_anchors,
+    verify_chain,
+)
 from core.models import AuditAction, AuditEntry
 from tests import factories as f
 
@@ -280,3 +291,85 @@ def test_entries_from_before_the_chain_are_chained_by_the_migration(asd):
     # The append-only trigger is back on.
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditentry SET username = 'x'")
+
+
+# --- Anchors outside the database --------------------------------------------------------
+
+
+def test_an_anchor_records_the_head_of_the_chain_outside_the_database(entries, settings):
+    anchor = anchor_chain()
+
+    head = AuditEntry.objects.order_by("-id").first()
+    assert (anchor["id"], anchor["hash"]) == (head.pk, head.entry_hash)
+    lines = settings.KIJUFAZ_AUDIT_ANCHOR_FILE.read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [head.pk]
+
+
+def test_an_empty_log_has_no_anchor_and_verifies(settings):
+    assert anchor_chain() is None
+    assert verify_anchors().ok
+    assert not settings.KIJUFAZ_AUDIT_ANCHOR_FILE.exists()
+
+
+def test_the_command_counts_the_anchors(entries, capsys):
+    anchor_chain()
+    write_entries(entries[0].user, 2)
+    anchor_chain()
+
+    call_command("verify_audit_log")
+
+    assert "OK: 7 audit entries, chain intact; 2 anchors found in the log." in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.postgres
+def test_removing_the_newest_entries_is_found_by_their_anchor(entries):
+    """The chain alone cannot show it: no entry follows the removed ones."""
+    anchor_chain()
+    run_as_table_owner("DELETE FROM core_auditentry WHERE id >= %s", [entries[3].pk])
+    assert verify_chain().ok
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit_log")
+
+    assert failure.value.returncode == 1
+    assert f"anchored entry #{entries[4].pk} is missing" in str(failure.value)
+
+
+@pytest.mark.postgres
+def test_an_anchored_entry_rewritten_with_a_new_hash_is_found(entries):
+    anchor_chain()
+    head = entries[4]
+    run_as_table_owner(
+        "UPDATE core_auditentry SET entry_hash = %s WHERE id = %s", ["0" * 64, head.pk]
+    )
+
+    report = verify_anchors()
+
+    assert not report.ok
+    assert f"#{head.pk} has another hash" in report.problem
+
+
+def test_a_damaged_anchor_file_is_reported(entries, settings):
+    settings.KIJUFAZ_AUDIT_ANCHOR_FILE.write_text("not json\n")
+
+    report = verify_anchors()
+
+    assert "line 1 of the anchor file is not an anchor" in report.problem
+
+
+def test_the_beat_task_anchors_the_chain_every_hour(entries, settings):
+    schedule = importlib.import_module("core.migrations.0010_audit_anchor_schedule")
+    schedule.create(apps, None)
+    entry = PeriodicTask.objects.get(name=schedule.NAME)
+    assert (entry.task, entry.interval.every, entry.interval.period) == (
+        "core.tasks.anchor_audit_log",
+        1,
+        "hours",
+    )
+
+    tasks.anchor_audit_log.apply().get()
+
+    assert settings.KIJUFAZ_AUDIT_ANCHOR_FILE.exists()
+    assert verify_anchors().checked == 1

@@ -145,6 +145,8 @@ def test_backup_restores_every_row_into_an_empty_database(office_data, empty_dat
     media = tmp_path / "media"
     (media / "reports").mkdir(parents=True)
     (media / "reports" / "bericht-2026-Q1.pdf").write_bytes(b"%PDF-1.7 report")
+    (media / "audit").mkdir()
+    (media / "audit" / "anchors.jsonl").write_text('{"id": 1, "hash": "x"}\n')
 
     backup = run(
         "backup.sh", tmp_path / "backups", env={"DATABASE_URL": source, "MEDIA_ROOT": media}
@@ -171,6 +173,10 @@ def test_backup_restores_every_row_into_an_empty_database(office_data, empty_dat
     assert sequence_values(restored) == sequence_values(source)
     restored_report = tmp_path / "restored-media" / "reports" / "bericht-2026-Q1.pdf"
     assert restored_report.read_bytes() == b"%PDF-1.7 report"
+    # The audit anchors of the old system are kept aside; the restored one starts anew.
+    anchors = tmp_path / "restored-media" / "audit"
+    assert not (anchors / "anchors.jsonl").exists()
+    assert [p.name.startswith("anchors-before-restore-") for p in anchors.iterdir()] == [True]
     assert Path(checksums).read_text().count("kijufaz-") == 2
 
 
