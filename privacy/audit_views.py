@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cases.models import Case
 from core.access import roles_required
-from core.audit import log_action, verify_chain
+from core.audit import log_action, verify_anchors, verify_chain
 from core.exports import csv_response, xlsx_response
 from core.models import AuditAction, AuditEntry, Role
 from core.reauth import sensitive_action
@@ -122,9 +122,17 @@ def audit_export(request, fmt: str):
 @roles_required(Role.DATA_PROTECTION)
 @require_POST
 def audit_verify(request):
-    """Walk the hash chain now and say whether the log is intact (or where it breaks)."""
+    """Walk the hash chain and check the anchors now; say whether the log is intact (or
+    where it breaks)."""
     report = verify_chain()
-    if report.ok:
+    anchors = verify_anchors()
+    if report.ok and not anchors.ok:
+        messages.error(
+            request,
+            _("The newest entries of the audit log were tampered with: %(problem)s.")
+            % {"problem": anchors.problem},
+        )
+    elif report.ok:
         messages.success(
             request,
             _("The audit log is intact: %(count)s entries checked, no link broken.")
@@ -153,6 +161,7 @@ def audit_verify(request):
             "chain_check": "ok" if report.ok else "broken",
             "checked": report.checked,
             "first_break": report.first_break.entry_id if report.first_break else None,
+            "anchors": "ok" if anchors.ok else "broken",
         },
         request=request,
     )

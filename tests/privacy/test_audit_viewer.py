@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from core.audit import log_action
+from core.audit import anchor_chain, log_action
 from core.models import AuditAction, AuditEntry
 from tests import factories as f
 
@@ -270,6 +270,26 @@ def test_the_chain_check_names_the_changed_entry(officer_client, asd, datenschut
     check = AuditEntry.objects.filter(user=datenschutz, action=AuditAction.VIEW).get()
     assert check.changes["chain_check"] == "broken"
     assert check.changes["first_break"] == entries[1].pk
+
+
+@pytest.mark.postgres
+def test_the_chain_check_finds_removed_newest_entries_by_their_anchor(
+    officer_client, asd, datenschutz
+):
+    entries = [log_action(user=asd, action=AuditAction.VIEW, object_id=n) for n in range(3)]
+    anchor_chain()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [entries[2].pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+    response = officer_client.post(reverse("privacy:audit_verify"), follow=True)
+
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1
+    assert f"#{entries[2].pk}" in messages[0]
+    check = AuditEntry.objects.filter(user=datenschutz, action=AuditAction.VIEW).get()
+    assert (check.changes["chain_check"], check.changes["anchors"]) == ("ok", "broken")
 
 
 def test_the_officer_finds_the_log_from_the_start_page_and_the_menu(officer_client):
