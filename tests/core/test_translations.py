@@ -63,17 +63,11 @@ def test_every_message_of_the_code_and_templates_is_in_the_german_catalog(tmp_pa
         check=True,
     )
     catalog = copy / "locale" / "de" / "LC_MESSAGES" / "django.po"
-    missing = subprocess.run(
-        ["msgattrib", "--untranslated", "--no-obsolete", "--no-wrap", str(catalog)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    fuzzy = subprocess.run(
-        ["msgattrib", "--only-fuzzy", "--no-obsolete", "--no-wrap", str(catalog)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+
+    def entries(*flags: str) -> str:
+        command = ["msgattrib", *flags, "--no-obsolete", "--no-wrap", str(catalog)]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    missing, fuzzy = entries("--untranslated"), entries("--only-fuzzy")
     new = re.findall(r'^msgid "(.+)"$', missing + fuzzy, flags=re.MULTILINE)
     assert new == []
