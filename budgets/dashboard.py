@@ -200,12 +200,10 @@ def _help_rows(region_ids, year: int, as_of: datetime.date) -> list[dict]:
 def _reached(region_ids, start: datetime.date, end: datetime.date):
     from providers.models import GroupSession
 
-    # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once.
-    with_help = (
-        Help.objects.active_in(start, end)
-        .filter(case__family__region__in=region_ids)
-        .values("case__family")
-    )
+    # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once. The
+    # families are those of the regions already (the caller's filter): the subquery
+    # does not join every case's family to check the region again.
+    with_help = Help.objects.active_in(start, end).values("case__family")
     in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
         "registered_participants__family"
     )
