@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from cases.models import AMBULANT_SETTINGS, Help
@@ -34,16 +34,17 @@ def loggable_helps(provider_id: int, today: datetime.date, *, user=None):
 
 def is_protected(case) -> bool:
     """Confidential (§ 35 SGB I), restricted or anonymised: not every provider user may
-    see whose case it is."""
+    see whose case it is. `protected` says the same in a query."""
     return case.confidential or case.restricted_at is not None or case.anonymised_at is not None
 
 
-# Hour entries on a help of such a case.
-PROTECTED_ENTRY = (
-    Q(help__case__confidential=True)
-    | Q(help__case__restricted_at__isnull=False)
-    | Q(help__case__anonymised_at__isnull=False)
-)
+def protected(case_path: str) -> Q:
+    """is_protected of the case at `case_path` (e.g. "help__case__"), as a condition."""
+    return (
+        Q(**{f"{case_path}confidential": True})
+        | Q(**{f"{case_path}restricted_at__isnull": False})
+        | Q(**{f"{case_path}anonymised_at__isnull": False})
+    )
 
 
 def unnamed_helps(user, protected_ids) -> set[int]:
@@ -311,6 +312,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
         Help.objects.active_in(start, end)
         .filter(provider_id=provider_id)
         .annotate(
+            protected=ExpressionWrapper(protected("case__"), output_field=BooleanField()),
             month_minutes=Subquery(
                 of_help.filter(date__gte=start, date__lte=end)
                 .values("help")
@@ -332,15 +334,11 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
             "case__family__name",
             "month_minutes",
             "last_entry",
-            "case__confidential",
-            "case__restricted_at",
-            "case__anonymised_at",
+            "protected",
         )
     )
     rows = list(rows)
-    unnamed = unnamed_helps(
-        user, (row[0] for row in rows if row[-3] or row[-2] is not None or row[-1] is not None)
-    )
+    unnamed = unnamed_helps(user, (row[0] for row in rows if row[-1]))
     elapsed = Decimal(1)
     if start <= today < end:
         elapsed = Decimal(today.day) / Decimal(end.day)
@@ -371,7 +369,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
             family,
             minutes,
             last_entry,
-            *__,
+            __,
         ) in rows
     ]
     quiet_since = today - datetime.timedelta(days=QUIET_DAYS)

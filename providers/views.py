@@ -399,8 +399,10 @@ def export_month(request, fmt: str):
         changes={"format": fmt, "month": f"{month:%Y-%m}"},
         request=request,
     )
-    protected = entries.filter(selectors.PROTECTED_ENTRY).values_list("help_id", flat=True)
-    unnamed = selectors.unnamed_helps(request.user, protected.distinct())
+    on_protected = entries.filter(selectors.protected("help__case__"))
+    unnamed = selectors.unnamed_helps(
+        request.user, on_protected.values_list("help_id", flat=True).distinct()
+    )
     filename = f"stunden-{month:%Y-%m}"
     if fmt == "xlsx":
         return xlsx_response(filename, header, _export_rows(entries, unnamed))
