@@ -340,18 +340,21 @@ def _log(world, day, minutes=45):
     )
 
 
+def _kpis_and_hour_reads(world):
+    """The KPIs, and the queries that read hour rollups while computing them."""
+    with CaptureQueriesContext(connection) as ctx:
+        kpis_now = _kpis(world)
+    return kpis_now, [q["sql"] for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]]
+
+
 def test_only_the_month_whose_hours_changed_is_read_again(city):
     today = city["today"]
     _log(city, today)
     before = _kpis(city)
-    with CaptureQueriesContext(connection) as ctx:
-        _kpis(city)
-    assert not [q for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]]
+    assert _kpis_and_hour_reads(city)[1] == []
 
     _log(city, today, minutes=30)
-    with CaptureQueriesContext(connection) as ctx:
-        after = _kpis(city)
-    reads = [q["sql"] for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]]
+    after, reads = _kpis_and_hour_reads(city)
     assert len(reads) == 1
     this_month = today.replace(day=1)
     assert f"'{this_month.isoformat()}'" in reads[0]
@@ -362,19 +365,13 @@ def test_only_the_month_whose_hours_changed_is_read_again(city):
     assert _same(after, _uncached(lambda: _kpis(city)))
 
 
-def _hour_reads(compute) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        compute()
-    return len([q for q in ctx.captured_queries if "providers_hourrollup" in q["sql"]])
-
-
 def test_a_change_that_moves_no_hours_keeps_the_cached_hours(city):
     """A posting, a rating or a new help changes the figures, not where hours count."""
     _log(city, city["today"])
     _kpis(city)
     for change in (_book_posting, _rate_goal, _new_family_help):
         change(city)
-        assert _hour_reads(lambda: _kpis(city)) == 0, change.__name__
+        assert _kpis_and_hour_reads(city)[1] == [], change.__name__
     assert _same(_kpis(city), _uncached(lambda: _kpis(city)))
 
 
