@@ -172,17 +172,25 @@ def head(stats: Stats, browser: Browser, year: int, stop):
 
 
 def _people():
-    """Active users with the demo password: a mix of the three kinds of users."""
+    """Active users with the demo password: a mix of the three kinds of users, each kind
+    drawn evenly from all its users (so team leads and caseworkers, and the providers'
+    staff, come in the proportions of the data set, not the first ones created)."""
     from cases.models import Case
     from core.models import Role, User
 
-    def of(roles, n):
-        return list(User.objects.filter(role__in=roles, is_active=True).order_by("pk")[:n])
+    def of(roles, n, **conditions):
+        users = list(
+            User.objects.filter(role__in=roles, is_active=True, **conditions).order_by("pk")
+        )
+        if n <= 0 or not users:
+            return []
+        step = max(1, len(users) / n)
+        return [users[int(i * step)] for i in range(min(n, len(users)))]
 
     n_heads = int(os.environ.get("LOAD_HEADS", max(1, USERS // 10)))
     n_staff = int(os.environ.get("LOAD_STAFF", USERS * 2 // 5))
     heads = of([Role.DEPARTMENT_HEAD, Role.CONTROLLER], n_heads)
-    staff = [u for u in of([Role.PROVIDER_STAFF], n_staff * 2) if u.provider_id][:n_staff]
+    staff = of([Role.PROVIDER_STAFF], n_staff, provider__isnull=False)
     caseworkers = of([Role.ASD, Role.ASD_LEAD], USERS - len(heads) - len(staff))
     cases = {}
     for user in caseworkers:
@@ -237,7 +245,6 @@ def start_server() -> subprocess.Popen:
         "KIJUFAZ_REQUIRE_2FA": "false",
         # As in production (docker-compose.yml): one chart cache for all workers.
         "CACHE_URL": os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/5"),
-        "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
     }
     python = Path(sys.executable)

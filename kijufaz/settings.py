@@ -106,8 +106,9 @@ MIDDLEWARE = [
 ]
 
 # Widgets render through the project's template engine (cached loader, and the
-# project's own widget templates in templates/django/forms/ override Django's).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# project's own widget templates in templates/django/forms/ override Django's); select
+# boxes are drawn in Python with the same markup (core/renderers.py).
+FORM_RENDERER = "core.renderers.FormRenderer"
 
 ROOT_URLCONF = "kijufaz.urls"
 WSGI_APPLICATION = "kijufaz.wsgi.application"
@@ -130,10 +131,14 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept (and checked before reuse): a new PostgreSQL connection per request
+# costs a server process and, worse, cold catalogue caches that made planning the
+# first queries of each request several times dearer than running them.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
     )
 }
 # The planner's default cost of a random read (4) assumes spinning disks; with the data
