@@ -29,6 +29,8 @@ def _machine(machine: dict) -> list[str]:
         f"| RAM | {machine['ram']} |",
         f"| PostgreSQL | {machine['postgresql']} |",
         f"| Python | {machine['python']} |",
+        "| Python speed: fixed workload, best of 5 (lower is faster; compare machines by it) "
+        f"| {machine.get('python_speed_ms', 'not measured')} ms |",
         f"| load average (1/5/15 min) at the end | {machine.get('load_average', 'unknown')} |",
         f"| commit | {machine['commit']} |",
         "",
