@@ -293,6 +293,8 @@ def run() -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from core.models import Role
+
     today = timezone.localdate()
     heads, staff, caseworkers, cases = _people()
     rooms = _room_per_day(staff, today)
@@ -344,13 +346,15 @@ def run() -> dict:
     if os.environ.get("LOAD_KEEP") != "1":
         _remove_entries(stats.keys)
     all_samples = [ms for samples in stats.samples.values() for ms in samples]
+    leads = sum(1 for user in caseworkers if user.role == Role.ASD_LEAD)
     total = len(all_samples)
     return {
         "method": (
             f"gunicorn (kijufaz/gunicorn.py: gthread, {WORKERS} workers × {THREADS} threads, "
             "DEBUG off) on "
             f"127.0.0.1, {len(heads + staff + caseworkers)} users without think time "
-            f"({len(caseworkers)} caseworkers, {len(staff)} provider staff saving hours "
+            f"({len(caseworkers)} caseworkers, {leads} of them team leads, "
+            f"{len(staff)} provider staff saving hours "
             f"through the form, {len(heads)} on the budget dashboard), {SECONDS} s, "
             "stdlib HTTP client with keep-alive, one thread per user"
         ),
