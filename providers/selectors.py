@@ -7,7 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from cases.models import AMBULANT_SETTINGS, Help
+from cases.models import AMBULANT_SETTINGS, Help, LegalBasis
+from core.choices import label_of
 from core.periods import month_end
 
 from .models import HourEntry, HourKind, MonthApproval, month_start
@@ -65,19 +66,75 @@ def unnamed_among(user, helps) -> set[int]:
 
 
 # The help dropdowns list a professional's own helps, not the provider's hundreds.
+@dataclass(frozen=True, slots=True)
+class FamilyLine:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    """What the provider overview shows of a case: its file number and family name."""
+
+    reference: str
+    family: FamilyLine
+
+
+@dataclass(frozen=True, slots=True)
+class HelpLine:
+    """The fields of an approved help that the hour sheet and the provider overview show
+    (no model instance: building a hundred helps with their cases and families cost more
+    than the query)."""
+
+    pk: int
+    legal_basis: str
+    setting: str
+    start: datetime.date
+    end: datetime.date | None
+    planned_hours_per_month: Decimal | None
+    case: CaseLine
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start <= day and (self.end is None or self.end >= day)
+
+    def get_legal_basis_display(self) -> str:
+        return label_of(LegalBasis, self.legal_basis)
+
+
+HELP_LINE_FIELDS = (
+    "pk",
+    "legal_basis",
+    "setting",
+    "start",
+    "end",
+    "planned_hours_per_month",
+    "case__reference",
+    "case__family__name",
+)
+
+
+def help_lines(helps) -> list[HelpLine]:
+    """`helps` (a queryset) as HelpLines, in its order."""
+    return [
+        HelpLine(pk, basis, setting, start, end, planned, CaseLine(reference, FamilyLine(family)))
+        for pk, basis, setting, start, end, planned, reference, family in helps.values_list(
+            *HELP_LINE_FIELDS
+        )
+    ]
+
+
 SHOW_ALL_HELPS_UP_TO = 30
 RECENT_HELP_WEEKS = 8
 HELP_SEARCH_LIMIT = 30
 
 
-def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
+def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[HelpLine]:
     """The helps the hour sheet offers `user` to pick from: all loggable helps of a small
     provider; else the helps she is responsible for or logged hours on in the last eight
     weeks (plus `include_ids`, e.g. the help of the entry being edited). Any loggable help
     is still accepted when submitted; this only keeps the page and the list short.
     Sorted by family, as the dropdown shows them."""
     loggable = loggable_helps(user.provider_id, today, user=user).order_by()
-    helps = list(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
+    helps = help_lines(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
     if len(helps) > SHOW_ALL_HELPS_UP_TO:
         # Her helps are looked up first and then matched by primary key: one condition
         # "responsible or recently logged" made PostgreSQL scan every case of the office.
@@ -89,21 +146,23 @@ def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[Help]:
             .values_list("pk", flat=True)
             .union(recent.order_by().values_list("help_id", flat=True))
         )
-        helps = list(loggable.filter(Q(pk__in=hers) | Q(pk__in=[pk for pk in include_ids if pk])))
+        helps = help_lines(
+            loggable.filter(Q(pk__in=hers) | Q(pk__in=[pk for pk in include_ids if pk]))
+        )
     return sorted(helps, key=by_family)
 
 
-def by_family(help: Help):
+def by_family(help: HelpLine):
     return (help.case.family.name, help.start, help.pk)
 
 
-def search_loggable_helps(user, today: datetime.date, term: str) -> list[Help]:
+def search_loggable_helps(user, today: datetime.date, term: str) -> list[HelpLine]:
     """Loggable helps of the user's provider whose family name or file number contains
     `term` (at most HELP_SEARCH_LIMIT): how a team lead finds a colleague's help."""
     term = term.replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL in text
     if len(term) < 2:
         return []
-    return list(
+    return help_lines(
         loggable_helps(user.provider_id, today, user=user).filter(
             Q(case__family__name__icontains=term) | Q(case__reference__icontains=term)
         )[:HELP_SEARCH_LIMIT]
@@ -112,7 +171,7 @@ def search_loggable_helps(user, today: datetime.date, term: str) -> list[Help]:
 
 def help_choices(
     user, today: datetime.date, *, include_ids=(), search: str | None = None
-) -> tuple[list[Help], list[Help] | None]:
+) -> tuple[list[HelpLine], list[HelpLine] | None]:
     """The helps to show in a help dropdown, sorted by family, and the search hits
     (None without a search). The hits are part of the shown helps."""
     shown = {h.pk: h for h in shown_helps(user, today, include_ids=include_ids)}
@@ -137,7 +196,7 @@ class SheetDay:
 
 @dataclass
 class HelpBudgetLine:
-    help: Help
+    help: HelpLine
     delivered_minutes: int
 
     @property
@@ -150,7 +209,7 @@ class HelpBudgetLine:
 
 
 def hour_sheet(
-    user, monday: datetime.date, today: datetime.date, helps: list[Help] | None = None
+    user, monday: datetime.date, today: datetime.date, helps: list[HelpLine] | None = None
 ) -> dict:
     """The week of `user`; the delivered-hours lines cover `helps` (the shown ones)."""
     if helps is None:
@@ -159,7 +218,24 @@ def hour_sheet(
     entries = (
         HourEntry.objects.filter(staff=user)
         .between(monday, sunday)
-        .select_related("help__case__family", "corrects")
+        .select_related("help__case__family")
+        # What the week's table shows, and is_protected of the case.
+        .only(
+            "date",
+            "start_time",
+            "end_time",
+            "minutes",
+            "kind",
+            "activity",
+            "note",
+            "approval",
+            "corrects",
+            "help__case__reference",
+            "help__case__confidential",
+            "help__case__restricted_at",
+            "help__case__anonymised_at",
+            "help__case__family__name",
+        )
     )
     days = {
         monday + datetime.timedelta(days=i): SheetDay(monday + datetime.timedelta(days=i))
@@ -194,34 +270,6 @@ def hour_sheet(
         ],
         "approval": approval,
     }
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyLine:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class CaseLine:
-    """What the provider overview shows of a case: its file number and family name."""
-
-    reference: str
-    family: FamilyLine
-
-
-@dataclass(frozen=True, slots=True)
-class HelpLine:
-    """The fields of an approved help the provider overview needs (no model instance)."""
-
-    pk: int
-    setting: str
-    start: datetime.date
-    end: datetime.date | None
-    planned_hours_per_month: Decimal | None
-    case: CaseLine
-
-    def is_active_on(self, day: datetime.date) -> bool:
-        return self.start <= day and (self.end is None or self.end >= day)
 
 
 @dataclass
@@ -326,6 +374,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
         # cost more than the query at city scale.
         .values_list(
             "pk",
+            "legal_basis",
             "setting",
             "start",
             "end",
@@ -346,6 +395,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
         PlanCheck(
             HelpLine(
                 pk,
+                legal_basis,
                 setting,
                 help_start,
                 help_end,
@@ -361,6 +411,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
         )
         for (
             pk,
+            legal_basis,
             setting,
             help_start,
             help_end,
