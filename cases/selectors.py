@@ -22,6 +22,8 @@ from .models import (
 )
 
 DUE_SOON_DAYS = 30
+# What str(user) reads (core.models.User.__str__).
+USER_NAME_FIELDS = ("first_name", "last_name", "username")
 
 
 @dataclass
@@ -52,12 +54,20 @@ def desk_for(user, today: datetime.date) -> Desk:
         .filter(help__in=helps.active_on(today).filter(case__in=mine))
         .filter(next_review_due__lte=soon)
         .select_related("help__case__family")
+        .only("next_review_due", "help__legal_basis", "help__case__family__name")
         .order_by("next_review_due")
     )
     helps_ending = (
         helps.filter(case__in=mine)
         .ending_within(DUE_SOON_DAYS, today)
         .select_related("case__family", "provider")
+        .only(
+            "legal_basis",
+            "planned_end",
+            "case__family__name",
+            "provider__name",
+            "provider__short_name",
+        )
         .order_by("planned_end")
     )
     approvals = HelpApproval.objects.none()
@@ -78,15 +88,33 @@ def desk_for(user, today: datetime.date) -> Desk:
             RiskAssessment.objects.filter(case__in=mine)
             .follow_up_due(7, today)
             .select_related("case__family")
+            .only("next_follow_up_on", "risk_level", "case__reference", "case__family__name")
             .order_by("next_follow_up_on")
         )
+    # Each section loads only the columns it shows (the rows have long texts besides).
     return Desk(
-        cases=mine.select_related("family__region", "owner").order_by("family__name")[:50],
+        cases=mine.select_related("family__region", "owner")
+        .only(
+            "reference",
+            "opened_on",
+            "family__name",
+            "family__region__name",
+            *(f"owner__{name}" for name in USER_NAME_FIELDS),
+        )
+        .order_by("family__name")[:50],
         reviews=reviews[:50],
         helps_ending=helps_ending[:50],
-        approvals=approvals.select_related("help__case__family", "help__provider", "requested_by")[
-            :50
-        ],
+        approvals=approvals.select_related(
+            "help__case__family", "help__provider", "requested_by"
+        ).only(
+            "kind",
+            "requested_at",
+            "help__legal_basis",
+            "help__case__family__name",
+            "help__provider__name",
+            "help__provider__short_name",
+            *(f"requested_by__{name}" for name in USER_NAME_FIELDS),
+        )[:50],
         follow_ups=follow_ups[:50],
     )
 
