@@ -84,6 +84,7 @@ from cases.models import (
     TeamConsultation,
     allowed_settings,
 )
+from cases.services import rebuild_goal_outcomes
 from core.models import Role, User
 from providers.models import (
     Activity,
@@ -103,6 +104,7 @@ HOUR_ROLLUP_TRIGGER = "providers_hour_rollup"  # providers migration 0004
 HOURS_CHANGED_TRIGGER = "core_hours_changed"  # core migration 0006
 # Disabled during the COPY of the hour entries (rebuild_hour_rollups does their work).
 HOUR_ENTRY_TRIGGERS = (HOUR_ROLLUP_TRIGGER, HOURS_CHANGED_TRIGGER)
+GOAL_OUTCOME_TRIGGER = "cases_goal_outcome_of_rating"  # cases migration 0008
 YEARS = 5
 
 FULL = {
@@ -1189,12 +1191,18 @@ class CitySeed:
             goals,
             bulk=True,
         )
+        # One refresh of the help's goal outcome per rating would double the COPY's time;
+        # one GROUP BY afterwards gives the same sums (inside the seed's transaction).
+        table = GoalRating._meta.db_table
+        load.cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER {GOAL_OUTCOME_TRIGGER}')
         load.copy(
             GoalRating,
             ["id", "goal", "occasion", "rated_on", "professional", "own"],
             ratings,
             bulk=True,
         )
+        rebuild_goal_outcomes()
+        load.cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER {GOAL_OUTCOME_TRIGGER}')
 
     @staticmethod
     def _own(rng, rating: int):

@@ -1067,6 +1067,39 @@ class GoalRating(models.Model):
         return f"{self.get_occasion_display()}: {self.professional}/{self.own or '–'}"
 
 
+class HelpGoalOutcome(models.Model):
+    """The goal ratings of one help, summed for the effectiveness figures (controlling.kpis):
+    its root goals with an END rating, how many of them were reached (rated 4 or 5) and
+    the rating changes since START, the professional's and the own rating apart.
+
+    Kept by PostgreSQL triggers on the ratings and the goals (migration cases 0008), in
+    the same transaction as the change; `cases.services.rebuild_goal_outcomes()`
+    recomputes it. The KPIs read one row per ended help instead of joining every goal
+    to its two ratings. A help without rated goals has no row or a row of zeros."""
+
+    help = models.OneToOneField(
+        Help,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    rated_goals = models.IntegerField(db_default=0)
+    reached_goals = models.IntegerField(db_default=0)
+    rated_goals_own = models.IntegerField(db_default=0)
+    reached_goals_own = models.IntegerField(db_default=0)
+    professional_compared = models.IntegerField(db_default=0)
+    professional_change = models.IntegerField(db_default=0)
+    own_compared = models.IntegerField(db_default=0)
+    own_change = models.IntegerField(db_default=0)
+
+    class Meta:
+        verbose_name = _("goal outcome of a help")
+
+    def __str__(self):
+        return f"{self.help_id}: {self.reached_goals}/{self.rated_goals}"
+
+
 class CaseNoteQuerySet(models.QuerySet):
     def not_entrusted(self):
         """Entries that may leave the journal: never a § 65 SGB VIII entrusted one."""

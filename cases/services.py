@@ -9,7 +9,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -696,3 +696,14 @@ def import_resources(*, file, by) -> int:
         resource = form.save()
         log_action(user=by, action=AuditAction.CREATE, obj=resource, changes={"import": True})
     return len(forms)
+
+
+@transaction.atomic
+def rebuild_goal_outcomes() -> None:
+    """Recompute HelpGoalOutcome from the goals and their ratings (PostgreSQL; the
+    triggers of migration cases 0008 keep it afterwards). For bulk loads that disabled
+    the rating trigger."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cases_rebuild_goal_outcomes()")

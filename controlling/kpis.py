@@ -64,6 +64,7 @@ from cases.models import (
     ApprovalStatus,
     Help,
     HelpEndReason,
+    HelpGoalOutcome,
     HelpPlanGoal,
     LegalBasis,
     Person,
@@ -554,17 +555,55 @@ def _compute_effectiveness(region_ids: list[int], period: Period) -> Effectivene
         .annotate(ended=Count("id"), **no_goals)
         .order_by()
     )
+    rated, measures = _rated_goals(region_ids, period)
     goals = (
-        _goal_rows_query(region_ids, period)
-        .annotate(end_reason=Value("", output_field=CharField()))
+        rated.annotate(end_reason=Value("", output_field=CharField()))
         .values("legal_basis", "setting", "provider_name", "end_reason")
-        .annotate(ended=Value(0), **_goal_measures())
+        .annotate(ended=Value(0), **measures)
     )
     rows = list(ended.union(goals, all=True))
     return _effectiveness(
         [row for row in rows if row["end_reason"]],
         [row for row in rows if not row["end_reason"]],
     )
+
+
+# The sums of HelpGoalOutcome that give each measure of _goal_measures.
+_OUTCOME_SUMS = {
+    "goals": "rated_goals",
+    "reached": "reached_goals",
+    "goals_own": "rated_goals_own",
+    "reached_own": "reached_goals_own",
+    "compared_professional": "professional_compared",
+    "change_professional": "professional_change",
+    "compared_own": "own_compared",
+    "change_own": "own_change",
+}
+
+
+def _rated_goals(region_ids: list[int], period: Period) -> tuple:
+    """The rated root goals of the helps ended in the period, with legal_basis, setting
+    and provider_name, and the aggregates of _GOAL_MEASURES over them. On PostgreSQL one
+    row per help from HelpGoalOutcome (kept by triggers); elsewhere the goals themselves,
+    each joined to its start and its end rating."""
+    if connection.vendor != "postgresql":
+        return _goal_rows_query(region_ids, period), _goal_measures()
+    outcomes = (
+        HelpGoalOutcome.objects.filter(
+            rated_goals__gt=0,
+            help__status=ApprovalStatus.APPROVED,
+            help__end__gte=period.start,
+            help__end__lte=period.end,
+            help__case__family__region__in=region_ids,
+        )
+        .annotate(
+            legal_basis=F("help__legal_basis"),
+            setting=F("help__setting"),
+            provider_name=F("help__provider__name"),
+        )
+        .order_by()
+    )
+    return outcomes, {measure: Sum(column) for measure, column in _OUTCOME_SUMS.items()}
 
 
 def _goal_rows_query(region_ids: list[int], period: Period):
@@ -617,12 +656,8 @@ def _goal_measures() -> dict:
 def _goal_rows(region_ids: list[int], period: Period) -> list[dict]:
     """Rated root goals grouped by legal basis, setting and provider, with counts and sums
     of rating changes (ONE query)."""
-    rows = (
-        _goal_rows_query(region_ids, period)
-        .values("legal_basis", "setting", "provider_name")
-        .annotate(**_goal_measures())
-    )
-    return list(rows)
+    rated, measures = _rated_goals(region_ids, period)
+    return list(rated.values("legal_basis", "setting", "provider_name").annotate(**measures))
 
 
 def _effectiveness(ended_rows: list[dict], goal_rows: list[dict]) -> Effectiveness:
