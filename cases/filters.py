@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Role, User
 
 from .models import Case, CaseStatus, Help, LegalBasis, Region, Setting, Team
+from .selectors import USER_NAME_FIELDS
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -13,7 +14,7 @@ class CaseFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     region = django_filters.ModelChoiceFilter(
-        label=_("Region"), field_name="family__region", queryset=Region.objects.all()
+        label=_("Region"), field_name="family__region", queryset=Region.objects.only("name")
     )
     owner = django_filters.ModelChoiceFilter(label=_("Case owner"), queryset=User.objects.none())
     team = django_filters.ModelChoiceFilter(label=_("ASD team"), queryset=Team.objects.none())
@@ -55,10 +56,15 @@ class CaseFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
         if user.role in (Role.ASD, Role.ASD_LEAD):
-            self.filters["owner"].queryset = User.objects.filter(
-                Q(team_id=user.team_id) | Q(pk=user.pk), role__in=[Role.ASD, Role.ASD_LEAD]
-            ).order_by("last_name", "first_name")
-            self.filters["team"].queryset = Team.objects.filter(pk=user.team_id)
+            # The choices load only what their labels show (str() of a user and a team).
+            self.filters["owner"].queryset = (
+                User.objects.filter(
+                    Q(team_id=user.team_id) | Q(pk=user.pk), role__in=[Role.ASD, Role.ASD_LEAD]
+                )
+                .only(*USER_NAME_FIELDS)
+                .order_by("last_name", "first_name")
+            )
+            self.filters["team"].queryset = Team.objects.filter(pk=user.team_id).only("name")
         else:
             # Providers work with cases from every team; they filter by help, not by owner.
             del self.filters["owner"]

@@ -127,13 +127,16 @@ RECENT_HELP_WEEKS = 8
 HELP_SEARCH_LIMIT = 30
 
 
-def shown_helps(user, today: datetime.date, *, include_ids=()) -> list[HelpLine]:
+def shown_helps(user, today: datetime.date, *, include_ids=(), loggable=None) -> list[HelpLine]:
     """The helps the hour sheet offers `user` to pick from: all loggable helps of a small
     provider; else the helps she is responsible for or logged hours on in the last eight
     weeks (plus `include_ids`, e.g. the help of the entry being edited). Any loggable help
     is still accepted when submitted; this only keeps the page and the list short.
-    Sorted by family, as the dropdown shows them."""
-    loggable = loggable_helps(user.provider_id, today, user=user).order_by()
+    Sorted by family, as the dropdown shows them. `loggable`: loggable_helps of the user,
+    if the caller has built it already (building its conditions is not free)."""
+    if loggable is None:
+        loggable = loggable_helps(user.provider_id, today, user=user)
+    loggable = loggable.order_by()
     helps = help_lines(loggable[: SHOW_ALL_HELPS_UP_TO + 1])
     if len(helps) > SHOW_ALL_HELPS_UP_TO:
         # Her helps are looked up first and then matched by primary key: one condition
@@ -156,28 +159,30 @@ def by_family(help: HelpLine):
     return (help.case.family.name, help.start, help.pk)
 
 
-def search_loggable_helps(user, today: datetime.date, term: str) -> list[HelpLine]:
+def search_loggable_helps(user, today: datetime.date, term: str, loggable=None) -> list[HelpLine]:
     """Loggable helps of the user's provider whose family name or file number contains
     `term` (at most HELP_SEARCH_LIMIT): how a team lead finds a colleague's help."""
     term = term.replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL in text
     if len(term) < 2:
         return []
+    if loggable is None:
+        loggable = loggable_helps(user.provider_id, today, user=user)
     return help_lines(
-        loggable_helps(user.provider_id, today, user=user).filter(
-            Q(case__family__name__icontains=term) | Q(case__reference__icontains=term)
-        )[:HELP_SEARCH_LIMIT]
+        loggable.filter(Q(case__family__name__icontains=term) | Q(case__reference__icontains=term))[
+            :HELP_SEARCH_LIMIT
+        ]
     )
 
 
 def help_choices(
-    user, today: datetime.date, *, include_ids=(), search: str | None = None
+    user, today: datetime.date, *, include_ids=(), search: str | None = None, loggable=None
 ) -> tuple[list[HelpLine], list[HelpLine] | None]:
     """The helps to show in a help dropdown, sorted by family, and the search hits
     (None without a search). The hits are part of the shown helps."""
-    shown = {h.pk: h for h in shown_helps(user, today, include_ids=include_ids)}
+    shown = {h.pk: h for h in shown_helps(user, today, include_ids=include_ids, loggable=loggable)}
     found = None
     if search is not None:
-        found = search_loggable_helps(user, today, search)
+        found = search_loggable_helps(user, today, search, loggable)
         for h in found:
             shown.setdefault(h.pk, h)
     ordered = sorted(shown.values(), key=by_family)

@@ -52,13 +52,13 @@ def _posted_help_ids(request, name: str) -> list[int]:
     return [int(v) for v in request.POST.getlist(name) if v.isdigit() and len(v) < 10]
 
 
-def _help_choices(request, today, *, include_ids=()):
+def _help_choices(request, today, loggable, *, include_ids=()):
     """Shown helps and search hits; only a team lead may search the whole provider."""
     search = None
     if request.user.role == Role.PROVIDER_LEAD and "help_q" in request.GET:
         search = request.GET.get("help_q", "")
     shown, found = selectors.help_choices(
-        request.user, today, include_ids=include_ids, search=search
+        request.user, today, include_ids=include_ids, search=search, loggable=loggable
     )
     return shown, {"help_q": search, "help_hits": found}
 
@@ -101,7 +101,9 @@ def hour_sheet(request):
                     messages.info(request, _("This entry had already been saved."))
                 return redirect(f"{reverse('providers:hour_sheet')}?week={iso_week(entry.date)}")
         status = 400
-    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "help"))
+    shown, search = _help_choices(
+        request, today, helps, include_ids=_posted_help_ids(request, "help")
+    )
     form.fields["help"].show_only(shown, blank=True)
     sheet = selectors.hour_sheet(user, monday, today, shown)
     context = {
@@ -134,7 +136,10 @@ def entry_edit(request, pk: int):
     today = timezone.localdate()
     helps = loggable_helps(request.user.provider_id, today, user=request.user)
     shown, __ = selectors.help_choices(
-        request.user, today, include_ids=[entry.help_id, *_posted_help_ids(request, "help")]
+        request.user,
+        today,
+        include_ids=[entry.help_id, *_posted_help_ids(request, "help")],
+        loggable=helps,
     )
     initial = {
         name: getattr(entry, name)
@@ -231,7 +236,9 @@ def copy_last_week(request):
 def group_split(request):
     today = timezone.localdate()
     helps = loggable_helps(request.user.provider_id, today, user=request.user)
-    shown, search = _help_choices(request, today, include_ids=_posted_help_ids(request, "helps"))
+    shown, search = _help_choices(
+        request, today, helps, include_ids=_posted_help_ids(request, "helps")
+    )
     form = GroupSplitForm(request.POST or None, helps=helps, shown=shown, initial={"date": today})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
