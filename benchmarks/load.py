@@ -8,7 +8,8 @@ $BENCH_DATABASE_URL, signs every simulated user in through the real login form
 - caseworkers read their desk, the case list (plain and searched) and case pages;
 - provider staff open the hour sheet and save an entry through the real form POST
   (CSRF token from the page, a fresh idempotency key each time);
-- department heads and controllers open the budget dashboard.
+- department heads and controllers open the budget dashboard and the first
+  CHARTS_PER_VIEW chart images on it (a browser loads the others when scrolled to).
 
 Afterwards it checks that the hour totals in the database grew by exactly the minutes
 the clients saw saved (HTTP 302), per staff member, and removes the load run's entries
@@ -45,6 +46,8 @@ PASSWORD = os.environ.get("LOAD_PASSWORD", "demo")
 TARGET_RPS = 100
 ENTRY_MINUTES = 15
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CHART_IMAGE = re.compile(r'<img[^>]* src="(/budgets/charts/[^"]+\.svg)"')
+CHARTS_PER_VIEW = 4
 
 
 class Browser:
@@ -168,7 +171,10 @@ def staff_member(stats: Stats, browser: Browser, staff_id: int, room: dict, stop
 
 def head(stats: Stats, browser: Browser, year: int, stop):
     while not stop.is_set():
-        _timed(stats, browser, "budget dashboard", "GET", f"/budgets/?year={year}")
+        __, __, page = _timed(stats, browser, "budget dashboard", "GET", f"/budgets/?year={year}")
+        # The browser loads a chart when it is scrolled into view: the first regions'.
+        for path in CHART_IMAGE.findall(page or "")[:CHARTS_PER_VIEW]:
+            _timed(stats, browser, "dashboard chart", "GET", path)
 
 
 def _people():
@@ -355,7 +361,8 @@ def run() -> dict:
             f"127.0.0.1, {len(heads + staff + caseworkers)} users without think time "
             f"({len(caseworkers)} caseworkers, {leads} of them team leads, "
             f"{len(staff)} provider staff saving hours "
-            f"through the form, {len(heads)} on the budget dashboard), {SECONDS} s, "
+            f"through the form, {len(heads)} on the budget dashboard with its first "
+            f"{CHARTS_PER_VIEW} charts), {SECONDS} s, "
             "stdlib HTTP client with keep-alive, one thread per user"
         ),
         "machine": common.machine(),
