@@ -19,6 +19,9 @@ HELP_REGION = """
     JOIN cases_case c ON c.id = h.case_id
     JOIN cases_family f ON f.id = c.family_id
 """
+# The first day a closed placement is no longer billed: its end, or the day after for one
+# that ended on its first day (admission and discharge day together count as one day).
+BILLED_UNTIL = '(h."end" + (h."end" = h.start)::int)'
 
 
 def _run(sql: str, params) -> list[tuple]:
@@ -79,10 +82,11 @@ def _stationary_by_month(region_ids, start, end) -> list:
             JOIN {HELP_REGION} ON h.id = r.help_id
             JOIN months m ON r.valid_from <= m.m_end
                  AND (r.valid_until IS NULL OR r.valid_until >= m.m_start)
-                 AND h.start <= m.m_end AND (h."end" IS NULL OR h."end" > m.m_start)
+                 AND h.start <= m.m_end AND (h."end" IS NULL OR {BILLED_UNTIL} > m.m_start)
             CROSS JOIN LATERAL (
               SELECT GREATEST(0, LEAST(
-                COALESCE(h."end", m.m_end + 1), m.m_end + 1, COALESCE(r.valid_until, m.m_end) + 1
+                COALESCE({BILLED_UNTIL}, m.m_end + 1), m.m_end + 1,
+                COALESCE(r.valid_until, m.m_end) + 1
               ) - GREATEST(r.valid_from, h.start, m.m_start)) AS days
             ) x
             WHERE h.setting = 'stationary' AND h.status = 'approved' AND f.region_id = ANY(%s)

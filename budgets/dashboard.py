@@ -24,6 +24,7 @@ from .models import Posting, ServiceContract, SubBudgetKind
 from .selectors import (
     ZERO,
     billed_days_expression,
+    billed_from,
     committed_cost,
     in_force_on,
     money,
@@ -167,7 +168,7 @@ def _stationary_rows(region_ids, spans: list, by_legal_basis: bool) -> list[dict
     return list(
         stationary_rates(region_ids)
         .filter(help__start__lte=last, valid_from__lte=last)
-        .filter(Q(help__end__isnull=True) | Q(help__end__gt=first))
+        .filter(billed_from(first))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
         .values(*group)
         .annotate(**aggregates)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 
-from django.db.models import DateField, DecimalField, Q, Sum, Value
+from django.db.models import Case, DateField, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from cases.models import ApprovalStatus, DailyRate, Setting
@@ -45,12 +45,15 @@ def billed_days_expression(start: datetime.date, end: datetime.date):
     """Billed days of a rate period inside [start, end].
 
     A placement is billed from its start up to the day before its end; an open
-    one every day. The rate period runs from valid_from to valid_until inclusive.
+    one every day. Admission and discharge day together count as one day, so a
+    placement that ended on the day it started is billed that one day. The rate
+    period runs from valid_from to valid_until inclusive.
     """
     after_end = end + ONE_DAY
     first = Greatest("valid_from", "help__start", _date(start), output_field=DateField())
+    ended_on_first_day = Case(When(help__end=F("help__start"), then=Value(1)), default=Value(0))
     days = Least(
-        DaysBetween(Coalesce("help__end", _date(after_end)), first),
+        DaysBetween(Coalesce("help__end", _date(after_end)), first) + ended_on_first_day,
         DaysBetween(_date(after_end), first),
         DaysBetween(Coalesce("valid_until", _date(end)), first) + Value(1),
     )
@@ -68,10 +71,19 @@ def stationary_by(rates, start: datetime.date, end: datetime.date, *group_by: st
     return [{**row, "days": row["days"] or 0, "cost": money(row["cost"])} for row in rows]
 
 
+def billed_from(day: datetime.date) -> Q:
+    """Placements billed on `day` or later (see billed_days_expression)."""
+    return (
+        Q(help__end__isnull=True)
+        | Q(help__end__gt=day)
+        | Q(help__start=day, help__end=day)  # ended on its first day
+    )
+
+
 def _in_period(rates, start: datetime.date, end: datetime.date):
     return (
         rates.filter(help__start__lte=end, valid_from__lte=end)
-        .filter(Q(help__end__isnull=True) | Q(help__end__gt=start))
+        .filter(billed_from(start))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
     )
 

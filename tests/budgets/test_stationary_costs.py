@@ -1,7 +1,8 @@
 """Stationary days, costs, commitments, forecasts and utilisation, checked against hand sums.
 
 DOMAIN.md: a placement is billed every day from its start up to the day before its
-end (an open placement every day), each day at the daily rate in force on that day.
+end (admission and discharge day together count as one day; an open placement every
+day), each day at the daily rate in force on that day.
 Committed as of day d: billed days of ongoing placements from d + 1 to the day before
 the planned end (or 31 December) at the rate in force on d.
 """
@@ -118,6 +119,36 @@ def test_placement_inside_one_month_counts_admission_and_discharge_as_one_day(
     # 5 to 14 April = 10 days at 187,35 €.
     assert april == (10, Decimal("1873.50"))
     assert cost_in(region, date(2026, 5, 1), date(2026, 5, 31)) == (0, Decimal("0.00"))
+
+
+def test_placement_that_ended_on_its_first_day_is_billed_that_one_day(
+    asd, region, stationary_provider
+):
+    make_contract(region, 2026, stationary=Decimal("100000.00"))
+    make_placement(
+        asd,
+        region,
+        stationary_provider,
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 1),
+        rate=Decimal("187.35"),
+    )
+
+    # Admission and discharge day together count as one day: here they are the same.
+    assert cost_in(region, date(2026, 3, 1), date(2026, 3, 31)) == (1, Decimal("187.35"))
+    assert cost_in(region, date(2026, 3, 1), date(2026, 3, 1)) == (1, Decimal("187.35"))
+    assert cost_in(region, date(2026, 2, 1), date(2026, 2, 28)) == (0, Decimal("0.00"))
+    assert cost_in(region, date(2026, 3, 2), date(2026, 3, 31)) == (0, Decimal("0.00"))
+    (figures,) = region_years(2026, [region], AS_OF)
+    assert figures.stationary_days == 1
+    assert figures.stationary.booked == Decimal("187.35")
+    assert figures.monthly_stationary[:4] == [
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("187.35"),
+        Decimal("0.00"),
+    ]
+    assert figures.stationary.committed == Decimal("0.00")
 
 
 def test_leap_day_is_a_billed_day(asd, region, stationary_provider):
