@@ -377,19 +377,7 @@ def provider_overview(user, month: datetime.date, today: datetime.date) -> dict:
         .order_by("case__family__name")
         # Plain rows, not models: building 1,500 helps with their cases and families
         # cost more than the query at city scale.
-        .values_list(
-            "pk",
-            "legal_basis",
-            "setting",
-            "start",
-            "end",
-            "planned_hours_per_month",
-            "case__reference",
-            "case__family__name",
-            "month_minutes",
-            "last_entry",
-            "protected",
-        )
+        .values_list(*HELP_LINE_FIELDS, "month_minutes", "last_entry", "protected")
     )
     rows = list(rows)
     unnamed = unnamed_helps(user, (row[0] for row in rows if row[-1]))
