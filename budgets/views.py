@@ -77,6 +77,7 @@ def dashboard(request):
     regions = visible
     if region_filter:
         regions = [r for r in visible if r.slug == region_filter] or visible
+    office_wide = user.role in BUDGET_ROLES and regions is visible
     # Read before the figures: a fragment cached under it is at least as new as its key.
     generation = figures_generation()
     figures = dashboard_figures(year, regions, today, known_generation=generation)
@@ -106,8 +107,9 @@ def dashboard(request):
         "region_filter": region_filter or "",
         "drill": figures.drill,
         # The effectiveness figures belong to controlling, which provides them to this
-        # page through a template tag (budgets does not import controlling).
-        "effect_regions": regions,
+        # page through a template tag (budgets does not import controlling). None: the
+        # office sees every region (computed without a region condition).
+        "effect_regions": None if office_wide else regions,
         "effect_previous_too": previous_too,
         "pending": pending,
         "can_decide": user.role == Role.DEPARTMENT_HEAD,

@@ -398,9 +398,11 @@ class KpiSet:
 
 
 class EveryRegion(list):
-    """The ids of every region (`regions=None`). Every family is in a region, so a
-    query over all of them needs no region condition, and no joins of the helps to
-    their cases and families for one: about half the time of an office-wide figure."""
+    """Every region (`regions=None`): the ids where a caller needs them (compute_kpis),
+    none where only _in_regions reads them (compute_effectiveness). Every family is in
+    a region, so a query over all of them needs no region condition, and no joins of
+    the helps to their cases and families for one: about half the time of an
+    office-wide figure."""
 
 
 def _in_regions(path: str, region_ids: list[int]) -> Q:
@@ -408,12 +410,6 @@ def _in_regions(path: str, region_ids: list[int]) -> Q:
     if isinstance(region_ids, EveryRegion):
         return Q()
     return Q(**{f"{path}__in": region_ids})
-
-
-def _region_ids(regions) -> list[int]:
-    """The ids of `regions` (as for _regions); EveryRegion for None."""
-    ids = [region.pk for region in _regions(regions)]
-    return EveryRegion(ids) if regions is None else ids
 
 
 def _regions(regions) -> list[Region]:
@@ -560,10 +556,15 @@ def effectiveness_periods(year: int, today: datetime.date) -> tuple[Period, Peri
 
 def compute_effectiveness(*, regions: Region | Iterable | None, period: Period) -> Effectiveness:
     """Only the effectiveness figures, in ONE query (for pages showing no other KPI): the
-    ended helps and the rated goals, each grouped, as the two halves of a UNION ALL."""
-    region_ids = _region_ids(regions)
+    ended helps and the rated goals, each grouped, as the two halves of a UNION ALL.
+    `regions=None`: every region, without any condition on the region."""
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the breakdowns hide small groups
-    key = ("effectiveness", period.start, period.end, threshold, sorted(region_ids))
+    if regions is None:
+        region_ids, scope = EveryRegion(), "every region"
+    else:
+        region_ids = [region.pk for region in _regions(regions)]
+        scope = sorted(region_ids)
+    key = ("effectiveness", period.start, period.end, threshold, scope)
     return cached_figures(key, lambda: _compute_effectiveness(region_ids, period))
 
 

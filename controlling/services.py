@@ -192,6 +192,6 @@ def warm_dashboard_figures(today: datetime.date | None = None) -> bool:
         if figures_of_region.contract:
             charts_for(figures_of_region)  # drawn into the chart cache
     for period in effectiveness_periods(today.year, today):
-        compute_effectiveness(regions=regions, period=period)
+        compute_effectiveness(regions=None, period=period)  # as the page asks for it
     cache.set(WARMED_KEY, generation, None)
     return True
