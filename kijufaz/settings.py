@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from kijufaz.release import code_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -223,12 +225,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # so rendered dashboard charts are drawn once, not once per gunicorn worker; without
 # CACHE_URL (`make run`, the tests) each process keeps its own in memory.
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# Everything cached is derived (figures, page fragments, charts): a release that changes
+# the code, templates or translations reads none of what an earlier one wrote.
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-        if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": {
+        **(
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+            if CACHE_URL
+            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        ),
+        "KEY_PREFIX": code_digest(BASE_DIR),
+    }
 }
 
 # Celery: without a broker every task runs eagerly in-process (the embedded default).
