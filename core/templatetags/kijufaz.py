@@ -3,6 +3,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 
+from core.fields import cached_crispy_field
+
 register = template.Library()
 
 
@@ -16,3 +18,9 @@ def euro(value) -> str:
     except (InvalidOperation, TypeError, ValueError):
         return ""
     return f"{number_format(amount, decimal_pos=2, force_grouping=True)}\u00a0€"
+
+
+@register.filter
+def as_cached_crispy_field(field):
+    """`field|as_crispy_field`, rendered once per distinct input (core.fields)."""
+    return cached_crispy_field(field)
