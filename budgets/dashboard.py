@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
+from cases.regions import in_regions
 from core import charts
 from core.figures import UNREAD
 from core.figures import cached as cached_figures
@@ -218,7 +219,8 @@ def families_reached_in(region_ids, periods: list) -> dict[int, list[int]]:
         f"n{i}": Count("id", filter=_reached(region_ids, start, end))
         for i, (start, end) in enumerate(periods)
     }
-    rows = Family.objects.filter(region__in=region_ids).values("region").annotate(**aggregates)
+    rows = Family.objects.filter(in_regions("region", region_ids))
+    rows = rows.values("region").annotate(**aggregates)
     return {r["region"]: [r[f"n{i}"] for i in range(len(periods))] for r in rows}
 
 

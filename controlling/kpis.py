@@ -72,6 +72,7 @@ from cases.models import (
     Region,
     Setting,
 )
+from cases.regions import EveryRegion, in_regions
 from core.db import DaysBetween
 from core.figures import cached as cached_figures
 from core.figures import cached_by_month
@@ -397,21 +398,6 @@ class KpiSet:
         return self.flexible_spent + self.stationary_cost
 
 
-class EveryRegion(list):
-    """Every region (`regions=None`): the ids where a caller needs them (compute_kpis),
-    none where only _in_regions reads them (compute_effectiveness). Every family is in
-    a region, so a query over all of them needs no region condition, and no joins of
-    the helps to their cases and families for one: about half the time of an
-    office-wide figure."""
-
-
-def _in_regions(path: str, region_ids: list[int]) -> Q:
-    """The region at `path` is one of `region_ids`; always true for EveryRegion."""
-    if isinstance(region_ids, EveryRegion):
-        return Q()
-    return Q(**{f"{path}__in": region_ids})
-
-
 def _regions(regions) -> list[Region]:
     """A region, an iterable of regions or ids, or None for every region."""
     if regions is None:
@@ -481,7 +467,7 @@ def _add_helps(kpis: KpiSet, region_ids: list[int]) -> None:
     ended = Q(end__lte=end)
     rows = list(
         Help.objects.active_in(start, end)
-        .filter(_in_regions("case__family__region", region_ids))
+        .filter(in_regions("case__family__region", region_ids))
         .values("legal_basis", "setting", "end_reason", provider_name=F("provider__name"))
         .annotate(
             active=Count("id"),
@@ -521,7 +507,7 @@ def _median_duration(region_ids: list[int], period: Period, count: int) -> Decim
     """The middle one or two durations, fetched with ORDER BY/OFFSET (portable, one query)."""
     middle = (
         Help.objects.approved()
-        .filter(_in_regions("case__family__region", region_ids))
+        .filter(in_regions("case__family__region", region_ids))
         .filter(end__gte=period.start, end__lte=period.end)
         .annotate(days=_duration())
         .order_by("days")
@@ -573,7 +559,7 @@ def _compute_effectiveness(region_ids: list[int], period: Period) -> Effectivene
     # Both halves select the same columns in the same order (values() keeps the order).
     ended = (
         Help.objects.approved()
-        .filter(_in_regions("case__family__region", region_ids))
+        .filter(in_regions("case__family__region", region_ids))
         .filter(end__gte=period.start, end__lte=period.end)
         .annotate(provider_name=F("provider__name"))
         .values("legal_basis", "setting", "provider_name", "end_reason")
@@ -615,7 +601,7 @@ def _rated_goals(region_ids: list[int], period: Period) -> tuple:
         return _goal_rows_query(region_ids, period), _goal_measures()
     outcomes = (
         HelpGoalOutcome.objects.filter(
-            _in_regions("help__case__family__region", region_ids),
+            in_regions("help__case__family__region", region_ids),
             rated_goals__gt=0,
             help__status=ApprovalStatus.APPROVED,
             help__end__gte=period.start,
@@ -643,7 +629,7 @@ def _goal_rows_query(region_ids: list[int], period: Period):
 
     return (
         HelpPlanGoal.objects.filter(
-            _in_regions("plan__help__case__family__region", region_ids),
+            in_regions("plan__help__case__family__region", region_ids),
             origin__isnull=True,
             plan__help__status=ApprovalStatus.APPROVED,
             plan__help__end__gte=period.start,
@@ -747,14 +733,14 @@ def _people_reached(region_ids: list[int], start: datetime.date, end: datetime.d
     # IN (subquery), not EXISTS per person: PostgreSQL hashes each subquery once.
     with_help = (
         Help.objects.active_in(start, end)
-        .filter(_in_regions("case__family__region", region_ids))
+        .filter(in_regions("case__family__region", region_ids))
         .values("case__family")
     )
     in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
         "registered_participants"
     )
     return (
-        Person.objects.filter(_in_regions("family__region", region_ids))
+        Person.objects.filter(in_regions("family__region", region_ids))
         .filter(Q(family__in=with_help) | Q(pk__in=in_group))
         .count()
     )
