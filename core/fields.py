@@ -8,11 +8,16 @@ value and its choices, whether it is required or disabled, the form renderer, th
 language and the time zone. The cache's key prefix holds the release
 (kijufaz/release.py), so a changed template is never read from an older entry. A
 field with errors, or of a form with a crispy helper, is rendered every time.
+
+Personal data stays out of the cache: a field whose choices name families
+(`shows_personal_data` on the form field, e.g. the hour sheet's helps) and a text
+field holding what the user typed (a searched name) are rendered every time.
 """
 
 import hashlib
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django import forms
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone_name
@@ -33,6 +38,14 @@ def render_key(field) -> str | None:
     if field.errors or getattr(field.form, "helper", None) is not None:
         return None
     widget = field.field.widget
+    if getattr(field.field, "shows_personal_data", False):
+        return None
+    # What the user typed (a name searched for); dates and times are no one's name.
+    typed = isinstance(widget, forms.Textarea | forms.TextInput) and not isinstance(
+        widget, forms.DateInput | forms.TimeInput | forms.DateTimeInput
+    )
+    if typed and field.value():
+        return None
     choices = getattr(widget, "choices", None)
     if choices is not None:
         # Once for the key and for the rendering (a model choice field would query again;

@@ -27,6 +27,9 @@ class ShownHelpsMixin:
     widget lists the short list, so a provider with 1,500 helps does not put 1,500
     options into every page. Assigning `choices` keeps `queryset` for validation."""
 
+    # Its choices name families: its markup is not cached (core.fields).
+    shows_personal_data = True
+
     def show_only(self, helps, *, blank: bool):
         choices = [(h.pk, self.label_from_instance(h)) for h in helps]
         self.choices = ([("", self.empty_label)] if blank else []) + choices

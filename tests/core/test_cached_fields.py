@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from cases.filters import CaseFilter
 from cases.models import Case
 from core.fields import cached_crispy_field, render_key
+from core.models import Role
 from providers.forms import HourEntryForm
 from providers.selectors import loggable_helps, shown_helps
 from tests import factories as f
@@ -65,12 +66,23 @@ def test_another_value_language_or_choice_renders_again(fachkraft, asd, provider
         english = cached_crispy_field(case_filter(asd, {"status": "open"})["status"])
     assert english != first
 
-    before = str(cached_crispy_field(hour_form(fachkraft)["help"]))
-    case = f.make_case(asd, family_name="Neufamilie")
-    f.make_help(case, provider)
-    after = str(cached_crispy_field(hour_form(fachkraft)["help"]))
-    assert "Neufamilie" not in before
-    assert "Neufamilie" in after == str(as_crispy_field(hour_form(fachkraft)["help"]))
+    before = str(cached_crispy_field(case_filter(asd, {})["owner"]))
+    f.make_user("neu.kollegin", Role.ASD, team=asd.team, first_name="Neue", last_name="Kollegin")
+    after = str(cached_crispy_field(case_filter(asd, {})["owner"]))
+    assert "Kollegin" not in before
+    assert "Kollegin" in after == str(as_crispy_field(case_filter(asd, {})["owner"]))
+
+
+def test_family_names_and_typed_searches_stay_out_of_the_cache(fachkraft, asd, provider):
+    f.make_help(f.make_case(asd, family_name="Vertraulich"), provider)
+    help_field = hour_form(fachkraft)["help"]
+    search = case_filter(asd, {"q": "Vertraulich"})["q"]
+    assert render_key(help_field) is None
+    assert render_key(search) is None
+    assert "Vertraulich" in str(cached_crispy_field(help_field))
+    assert 'value="Vertraulich"' in str(cached_crispy_field(search))
+    assert render_key(case_filter(asd, {})["q"]) is not None  # empty: nobody's name
+    assert render_key(hour_form(fachkraft)["date"]) is not None
 
 
 def test_a_field_with_errors_is_never_cached(fachkraft):
