@@ -14,6 +14,7 @@ from django.db.models import Case, DateField, DecimalField, F, Q, Sum, Value, Wh
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from cases.models import ApprovalStatus, DailyRate, Setting
+from cases.regions import in_regions
 from core.db import DaysBetween
 
 from .models import Posting, Reallocation, ReallocationStatus, SubBudgetKind
@@ -31,14 +32,14 @@ def _date(value: datetime.date) -> Value:
     return Value(value, output_field=DateField())
 
 
-def stationary_rates(region_ids=None):
-    """Rate periods of approved stationary placements (the rows stationary costs come from)."""
-    rates = DailyRate.objects.filter(
-        help__setting=Setting.STATIONARY, help__status=ApprovalStatus.APPROVED
+def stationary_rates(region_ids):
+    """Rate periods of approved stationary placements of the regions (the rows stationary
+    costs come from); every region without a condition for cases.regions.EveryRegion."""
+    return DailyRate.objects.filter(
+        in_regions("help__case__family__region", region_ids),
+        help__setting=Setting.STATIONARY,
+        help__status=ApprovalStatus.APPROVED,
     )
-    if region_ids is not None:
-        rates = rates.filter(help__case__family__region__in=region_ids)
-    return rates
 
 
 def billed_days_expression(start: datetime.date, end: datetime.date):

@@ -3,10 +3,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Role, User
+from core.models import USER_NAME_FIELDS, Role, User
 
 from .models import Case, CaseStatus, Help, LegalBasis, Region, Setting, Team
-from .selectors import USER_NAME_FIELDS
 
 
 class CaseFilter(django_filters.FilterSet):

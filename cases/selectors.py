@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import CharField, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Cast, JSONObject
 
-from core.models import Role
+from core.models import USER_NAME_FIELDS, Role
 
 from .models import (
     ApprovalStatus,
@@ -22,8 +22,6 @@ from .models import (
 )
 
 DUE_SOON_DAYS = 30
-# What str(user) reads (core.models.User.__str__).
-USER_NAME_FIELDS = ("first_name", "last_name", "username")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.access import roles_required
 from core.audit import changed_fields, log_action
 from core.exports import csv_response, pdf_response, xlsx_response
-from core.models import ASD_ROLES, PROVIDER_ROLES, AuditAction, Role
+from core.models import ASD_ROLES, PROVIDER_ROLES, USER_NAME_FIELDS, AuditAction, Role
 from core.pdf import render_pdf
 from core.reauth import sensitive_action
 
@@ -70,7 +70,7 @@ from .models import (
     Resource,
     ResourceKind,
 )
-from .selectors import USER_NAME_FIELDS, case_helps_for, desk_for
+from .selectors import case_helps_for, desk_for
 
 CASE_ROLES = ASD_ROLES + PROVIDER_ROLES
 CASES_PER_PAGE = 25

@@ -771,7 +771,7 @@ def _group_sessions(region_ids: list[int], start: datetime.date, end: datetime.d
 def _add_money(kpis: KpiSet, region_ids: list[int]) -> None:
     start, end = kpis.period.start, kpis.period.end
     kpis.stationary_days, kpis.stationary_cost = stationary_cost(
-        stationary_rates(None if isinstance(region_ids, EveryRegion) else region_ids), start, end
+        stationary_rates(region_ids), start, end
     )
     kpis.flexible_spent = money(
         sum(row["total"] for row in flexible_spent_by(region_ids, start, end))

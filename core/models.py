@@ -22,6 +22,10 @@ ASD_ROLES = (Role.ASD, Role.ASD_LEAD)
 PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD)
 
 
+# What str(user) reads (User.__str__): a query for user names loads only these.
+USER_NAME_FIELDS = ("first_name", "last_name", "username")
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.ASD)
     team = models.ForeignKey(

@@ -65,7 +65,6 @@ def unnamed_among(user, helps) -> set[int]:
     return unnamed_helps(user, {help.pk for help in helps if is_protected(help.case)})
 
 
-# The help dropdowns list a professional's own helps, not the provider's hundreds.
 @dataclass(frozen=True, slots=True)
 class FamilyLine:
     name: str
@@ -73,7 +72,7 @@ class FamilyLine:
 
 @dataclass(frozen=True, slots=True)
 class CaseLine:
-    """What the provider overview shows of a case: its file number and family name."""
+    """What a HelpLine shows of its case: its file number and family name."""
 
     reference: str
     family: FamilyLine
@@ -122,6 +121,7 @@ def help_lines(helps) -> list[HelpLine]:
     ]
 
 
+# The help dropdowns list a professional's own helps, not the provider's hundreds.
 SHOW_ALL_HELPS_UP_TO = 30
 RECENT_HELP_WEEKS = 8
 HELP_SEARCH_LIMIT = 30
