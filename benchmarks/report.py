@@ -50,9 +50,13 @@ def _bench(bench: dict) -> list[str]:
     ]
     for row in bench["pages"]:
         queries = row["queries"] if row["query_target"] else f"{row['queries']} (no bound)"
+        target = row["target_p95_ms"]
+        verdict = _verdict(row["pass"])
+        if target is None and row["pass"]:
+            verdict = "no time target"
         lines.append(
             f"| {row['name']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} "
-            f"| {row['target_p95_ms']} | {queries} | {_verdict(row['pass'])} |"
+            f"| {'–' if target is None else target} | {queries} | {verdict} |"
         )
     lines += [
         "",

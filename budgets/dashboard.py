@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from cases.regions import in_regions
 from core import charts
-from core.figures import UNREAD
-from core.figures import cached as cached_figures
+from core.figures import UNREAD, Computed, cached_or_last
 from core.periods import month_end
 
 from .models import Posting, ServiceContract, SubBudgetKind
@@ -360,12 +359,37 @@ def dashboard(year: int, regions, today: datetime.date, known_generation=UNREAD)
     """Everything the department head's dashboard shows of `year` and the year before,
     the drill-down computed from the same result sets (cached until the data changes:
     `core.figures`; `known_generation` is one the caller read just before)."""
+    return _cached(year, list(regions), today, known_generation, refresh=None).value
+
+
+def dashboard_or_last(
+    year: int, regions, today: datetime.date, known_generation=UNREAD
+) -> Computed[Dashboard]:
+    """The dashboard for a page: after a change the last figures at once, marked
+    `refreshing`, while the task `budgets.tasks.compute_dashboard` computes the current
+    ones (`core.figures.cached_or_last`)."""
+    from .tasks import compute_dashboard
+
     regions = list(regions)
+    ids = [r.pk for r in regions]
+
+    def refresh():
+        compute_dashboard.delay(year, ids, today.isoformat())
+
+    return _cached(year, regions, today, known_generation, refresh=refresh)
+
+
+def _cached(year: int, regions: list, today: datetime.date, known_generation, refresh):
     as_of = (as_of_for(year, today), as_of_for(year - 1, today))
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the drill-down hides small groups
-    key = ("dashboard", year, *as_of, threshold, sorted(r.pk for r in regions))
-    return cached_figures(
-        key, lambda: _dashboard(year, regions, today), known_generation=known_generation
+    ids = sorted(r.pk for r in regions)
+    return cached_or_last(
+        ("dashboard", year, *as_of, threshold, ids),
+        lambda: _dashboard(year, regions, today),
+        # The last figures may be of an earlier day: shown until today's are computed.
+        last_parts=("dashboard", year, threshold, ids),
+        refresh=refresh,
+        known_generation=known_generation,
     )
 
 

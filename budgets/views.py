@@ -19,8 +19,7 @@ from core.models import AuditAction, Role
 from core.reauth import sensitive_action
 
 from . import services
-from .dashboard import as_of_for, charts_for, region_years
-from .dashboard import dashboard as dashboard_figures
+from .dashboard import charts_for, dashboard_or_last, region_years
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -78,9 +77,9 @@ def dashboard(request):
     if region_filter:
         regions = [r for r in visible if r.slug == region_filter] or visible
     office_wide = user.role in BUDGET_ROLES and regions is visible
-    # Read before the figures: a fragment cached under it is at least as new as its key.
-    generation = figures_generation()
-    figures = dashboard_figures(year, regions, today, known_generation=generation)
+    # After a change the last figures are shown while a task computes the current ones.
+    computed = dashboard_or_last(year, regions, today, known_generation=figures_generation())
+    figures, generation = computed.value, computed.generation
     current, previous = figures.current, figures.previous
     if user.role not in BUDGET_ROLES:
         scope = {r.pk for r in _visible_regions(user, year - 1)}
@@ -115,10 +114,13 @@ def dashboard(request):
         "can_decide": user.role == Role.DEPARTMENT_HEAD,
         "previous_year": year - 1,
         "next_year": year + 1,
-        # The page's sections are cached under the figures generation (none: no cache).
+        "refreshing": computed.refreshing,
+        "computed_at": computed.computed_at,
+        # The page's sections are cached under the computation of the figures they show
+        # (none: no cache); one computation is of one day and one generation.
         "fragment_key": generation
         and (
-            f"{generation}:{year}:{as_of_for(year, today)}:{as_of_for(year - 1, today)}"
+            f"{generation}:{computed.computed_at.timestamp()}:{year}"
             f":{settings.KIJUFAZ_SUPPRESSION_THRESHOLD}"
         ),
         "effect_key": ",".join(str(r.pk) for r in regions),
@@ -145,7 +147,8 @@ def dashboard_chart(request, region_id: int, year: int, kind: str):
     regions = list(_visible_regions(request.user, year))
     if region_id not in {r.pk for r in regions}:
         raise Http404
-    figures = dashboard_figures(year, regions, timezone.localdate())
+    # The figures the page showed (perhaps the last ones, while the current are computed).
+    figures = dashboard_or_last(year, regions, timezone.localdate()).value
     ry = next((ry for ry in figures.current if ry.region_id == region_id), None)
     if ry is None or ry.contract is None:
         raise Http404

@@ -177,21 +177,23 @@ def warm_dashboard_figures(today: datetime.date | None = None) -> bool:
     """Compute the office-wide budget dashboard of this year (its charts and its
     effectiveness section too) ahead of the first visit after a change, so the
     department head finds it in the cache (beat: every minute). Nothing to do while
-    the data is unchanged."""
+    the data and the day are unchanged."""
     from budgets.dashboard import charts_for, dashboard
     from cases.models import Region
 
     from .kpis import compute_effectiveness, effectiveness_periods
 
     generation = figures.generation()
-    if generation is None or cache.get(WARMED_KEY) == generation:
-        return False
     today = today or timezone.localdate()
+    # A new day is a new as-of date: the figures are computed again even if unchanged.
+    warmed = f"{generation}:{today}"
+    if generation is None or cache.get(WARMED_KEY) == warmed:
+        return False
     regions = list(Region.objects.order_by("name"))
     for figures_of_region in dashboard(today.year, regions, today).current:
         if figures_of_region.contract:
             charts_for(figures_of_region)  # drawn into the chart cache
     for period in effectiveness_periods(today.year, today):
         compute_effectiveness(regions=None, period=period)  # as the page asks for it
-    cache.set(WARMED_KEY, generation, None)
+    cache.set(WARMED_KEY, warmed, None)
     return True

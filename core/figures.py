@@ -19,14 +19,22 @@ The cache is used only on PostgreSQL (where the triggers are) and outside
 transactions: figures computed inside one might include writes that are rolled back.
 A new table the figures read must get the trigger too (`tests/core/test_figures.py`
 checks every table the figures' queries touch).
+
+Figures that take long to compute and that people look at rather than book against
+(the budget dashboard) need not make the first visitor after a change wait:
+`cached_or_last` answers with the last figures computed, marked as such, and asks a
+task to compute the current ones.
 """
 
+import dataclasses
 import datetime
 import hashlib
+import time
 from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 
 CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
@@ -74,6 +82,58 @@ def cached[T](parts: tuple, compute: Callable[[], T], known_generation=UNREAD) -
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+# How long the last figures are shown while a task computes the current ones; after
+# that (no worker running?) the request computes them itself.
+REFRESH_GRACE_SECONDS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Computed[T]:
+    """Figures and the generation of the data they were computed from."""
+
+    value: T
+    generation: str | None
+    computed_at: datetime.datetime
+    # Older figures, shown while a task computes those of the current data.
+    refreshing: bool = False
+
+
+def cached_or_last[T](
+    parts: tuple,
+    compute: Callable[[], T],
+    *,
+    last_parts: tuple,
+    refresh: Callable[[], object] | None = None,
+    known_generation=UNREAD,
+) -> Computed[T]:
+    """Like `cached`, but after a change the last figures computed under `last_parts`
+    (the same figures, perhaps as of an earlier day) come back at once, marked
+    `refreshing`, and `refresh()` is called once to compute the current ones elsewhere
+    (a Celery task that calls this function without `refresh`). Without last figures,
+    without `refresh`, or when the refresh has not arrived within
+    REFRESH_GRACE_SECONDS, they are computed here."""
+    current = generation() if known_generation is UNREAD else known_generation
+    if current is None:
+        return Computed(compute(), None, timezone.now())
+    key, last_key = _key(current, parts), _key("last", last_parts)
+    asked_key = f"{key}:asked"
+    found = cache.get_many([key, last_key, asked_key])
+    if key in found:
+        return found[key]
+    last, asked = found.get(last_key), found.get(asked_key)
+    if last is not None and refresh is not None:
+        if asked is None and cache.add(asked_key, time.time(), CACHE_SECONDS):
+            refresh()
+            # Without a broker the task ran eagerly, right here: its figures are current.
+            done = cache.get(key)
+            return done if done is not None else dataclasses.replace(last, refreshing=True)
+        if asked is None or time.time() - asked < REFRESH_GRACE_SECONDS:
+            return dataclasses.replace(last, refreshing=True)
+    result = Computed(compute(), current, timezone.now())
+    cache.set_many({key: result, last_key: result}, CACHE_SECONDS)
+    return result
 
 
 # The row of core_figuresgeneration that counts changes to the attribution of hours.
