@@ -201,12 +201,18 @@ def _help_rows(region_ids, year: int, as_of: datetime.date) -> list[dict]:
 def _reached(region_ids, start: datetime.date, end: datetime.date):
     from providers.models import GroupSession
 
-    # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once. The
-    # families are those of the regions already (the caller's filter): the subquery
-    # does not join every case's family to check the region again.
-    with_help = Help.objects.active_in(start, end).values("case__family")
-    in_group = GroupSession.objects.filter(date__gte=start, date__lte=end).values(
-        "registered_participants__family"
+    # IN (subquery), not EXISTS per family: PostgreSQL hashes each subquery once. Each
+    # hashes only the families of the regions (a region's figures: a 25th of the city),
+    # and for every region nothing is joined to check the region (cases.regions).
+    with_help = (
+        Help.objects.active_in(start, end)
+        .filter(in_regions("case__family__region", region_ids))
+        .values("case__family")
+    )
+    in_group = (
+        GroupSession.objects.filter(date__gte=start, date__lte=end)
+        .filter(in_regions("registered_participants__family__region", region_ids))
+        .values("registered_participants__family")
     )
     return Q(pk__in=with_help) | Q(pk__in=in_group)
 

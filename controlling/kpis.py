@@ -58,7 +58,13 @@ from budgets.dashboard import (
     region_years,
 )
 from budgets.models import ServiceContract, SubBudgetKind
-from budgets.selectors import flexible_spent_by, money, stationary_cost, stationary_rates
+from budgets.selectors import (
+    ZERO,
+    flexible_spent_by,
+    money,
+    stationary_cost,
+    stationary_rates,
+)
 from cases.models import (
     AMBULANT_SETTINGS,
     ApprovalStatus,
@@ -422,8 +428,7 @@ def compute_kpis(*, regions: Region | Iterable | None, period: Period) -> KpiSet
         kpis = KpiSet(period=period, region_ids=tuple(region_ids))
         _add_helps(kpis, region_ids)
         _add_reach(kpis, region_ids)
-        _add_money(kpis, region_ids)
-        _add_budget(kpis, regions)
+        _add_money(kpis, region_ids, budget=_add_budget(kpis, regions))
         return kpis
 
     # Everything but the hours is cached until its data changes (core.figures); the
@@ -768,11 +773,17 @@ def _group_sessions(region_ids: list[int], start: datetime.date, end: datetime.d
 # --- Money -------------------------------------------------------------------------
 
 
-def _add_money(kpis: KpiSet, region_ids: list[int]) -> None:
+def _add_money(kpis: KpiSet, region_ids: list[int], budget: list) -> None:
     start, end = kpis.period.start, kpis.period.end
-    kpis.stationary_days, kpis.stationary_cost = stationary_cost(
-        stationary_rates(region_ids), start, end
-    )
+    if start == datetime.date(end.year, 1, 1):
+        # From New Year's Day the period's stationary costs are those the budget figures
+        # booked as of its last day: no second query for the same sum.
+        kpis.stationary_days = sum(figures.stationary_days for figures in budget)
+        kpis.stationary_cost = sum((figures.stationary.booked for figures in budget), ZERO)
+    else:
+        kpis.stationary_days, kpis.stationary_cost = stationary_cost(
+            stationary_rates(region_ids), start, end
+        )
     kpis.flexible_spent = money(
         sum(row["total"] for row in flexible_spent_by(region_ids, start, end))
     )
@@ -781,12 +792,14 @@ def _add_money(kpis: KpiSet, region_ids: list[int]) -> None:
         kpis.cost_per_family_reached = money(kpis.spent / kpis.families_reached)
 
 
-def _add_budget(kpis: KpiSet, regions: list[Region]) -> None:
-    """Both sub-budgets of the regions' contracts, as of the period's last day."""
+def _add_budget(kpis: KpiSet, regions: list[Region]) -> list:
+    """Both sub-budgets of the regions' contracts, as of the period's last day (returns
+    the figures per region)."""
     day = kpis.period.end
     kpis.budget_as_of = day
     flexible, stationary = kpis.budget_flexible, kpis.budget_stationary
-    for figures in region_years(day.year, regions, day, detailed=False, reach=False):
+    budget = region_years(day.year, regions, day, detailed=False, reach=False)
+    for figures in budget:
         for total, part in ((flexible, figures.flexible), (stationary, figures.stationary)):
             total.planned += part.planned
             total.booked += part.booked
@@ -794,6 +807,7 @@ def _add_budget(kpis: KpiSet, regions: list[Region]) -> None:
             total.forecast += part.forecast
     kpis.flexible_utilisation = flexible.utilisation
     kpis.stationary_utilisation = stationary.utilisation
+    return budget
 
 
 # --- Hours -------------------------------------------------------------------------

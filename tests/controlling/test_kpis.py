@@ -28,8 +28,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from budgets.models import PlanLine, Posting, Reallocation, ServiceContract, SubBudget
-from budgets.selectors import money
-from cases.models import DailyRate, LegalBasis, Setting
+from budgets.selectors import money, stationary_cost, stationary_rates
+from cases.models import DailyRate, LegalBasis, Region, Setting
 from controlling.kpis import KpiSet, Period, compute_kpis, kpi_comparison, parse_period
 from core.models import Role
 from providers.models import Consortium, GroupOffer, GroupSession, HourEntry, HourKind
@@ -478,6 +478,21 @@ def test_a_period_without_data_gives_zeros_and_none(world):
     assert kpis.flexible_utilisation is None
     assert kpis.case_unspecific_share is None
     assert compute_kpis(regions=[], period=Q3).active_helps == 0
+
+
+@pytest.mark.parametrize("text", ["2025", "2025-Q1", "2025-01", "2025-Q3", "2025-09"])
+@pytest.mark.parametrize("every", [False, True])
+def test_stationary_costs_from_new_years_day_equal_those_of_the_rates(world, text, every):
+    """From 1 January the KPIs take them from the budget figures: the same sums."""
+    period = parse_period(text)
+    regions = None if every else [world.nord]
+    region_ids = [r.pk for r in Region.objects.all()] if every else [world.nord.pk]
+
+    kpis = compute_kpis(regions=regions, period=period)
+
+    days, cost = stationary_cost(stationary_rates(region_ids), period.start, period.end)
+    assert days > 0
+    assert (kpis.stationary_days, kpis.stationary_cost) == (days, cost)
 
 
 def test_leap_day_is_billed_and_counted(region, asd, provider, stationary_provider):
