@@ -7,6 +7,8 @@ import pytest
 
 from budgets import services
 from budgets.models import Reallocation, ReallocationStatus, SubBudgetKind
+from budgets.tasks import compute_dashboard
+from cases.models import Region
 from tests import factories as f
 from tests.budgets.conftest import make_ambulant_help, make_contract, make_placement
 
@@ -156,3 +158,52 @@ def test_controller_proposes_and_department_head_approves_a_reallocation(
     assert_no_names(page)
     screenshot(page, "budget-approved")
     browser_errors.assert_none()
+
+
+def test_after_a_change_the_dashboard_shows_the_last_figures_and_then_the_new_by_itself(
+    page, live_server, browser_errors, broker_url, leitung, controlling, region, contract
+):
+    """With a worker (here: the test, running the queued task), the page does not wait."""
+    login(page, live_server, "leitung")
+    with page.expect_navigation():
+        page.click("nav.navbar >> a[href='/budgets/']")
+    section = page.locator(f"section[aria-labelledby='h-region-{region.pk}']")
+    assert "8.000,00" in section.inner_text()
+    status = page.get_by_role("status").filter(has_text=german_refreshing())
+    assert status.count() == 0
+
+    services.book_posting(
+        contract=contract,
+        booked_on=datetime.date(contract.year, 2, 28),
+        amount=Decimal("1234.00"),
+        category="personnel",
+        text="Gehälter Februar",
+        by=controlling,
+    )
+    page.reload()
+    assert status.count() == 1
+    assert "9.234,00" not in section.inner_text()
+    assert_accessible(page)
+    screenshot(page, "budget-refreshing")
+
+    # What the worker does with the queued message.
+    compute_dashboard(
+        contract.year, list(Region.objects.values_list("pk", flat=True)), str(f.today())
+    )
+
+    # The page asks again every two seconds and takes the new figures in place.
+    status.wait_for(state="detached", timeout=10_000)
+    assert "9.234,00" in section.inner_text()
+    assert_accessible(page)
+    browser_errors.assert_none()
+
+
+def german_refreshing() -> str:
+    return (
+        german(
+            "The data has changed since these figures were computed (%(at)s). The current "
+            "figures are being computed and will appear here by themselves."
+        )
+        .split("(")[0]
+        .strip()
+    )
