@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, DecimalField, Q, Sum, Value
@@ -380,7 +381,13 @@ def dashboard_or_last(
     ids = [r.pk for r in regions]
 
     def refresh():
-        compute_dashboard.delay(year, ids, today.isoformat())
+        # With the broker down the page computes the figures itself, at once: no retries
+        # (they would keep the page waiting for seconds).
+        options = {**current_app.conf.broker_transport_options, "max_retries": 0}
+        with current_app.connection_for_write(transport_options=options) as connection:
+            compute_dashboard.apply_async(
+                (year, ids, today.isoformat()), connection=connection, retry=False
+            )
 
     return _cached(year, regions, today, known_generation, refresh=refresh)
 

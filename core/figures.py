@@ -29,15 +29,19 @@ task to compute the current ones.
 import dataclasses
 import datetime
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
+
+log = logging.getLogger(__name__)
 
 
 def _cacheable() -> bool:
@@ -125,15 +129,28 @@ def cached_or_last[T](
     last, asked = found.get(last_key), found.get(asked_key)
     if last is not None and refresh is not None:
         if asked is None and cache.add(asked_key, time.time(), CACHE_SECONDS):
-            refresh()
-            # Without a broker the task ran eagerly, right here: its figures are current.
-            done = cache.get(key)
-            return done if done is not None else dataclasses.replace(last, refreshing=True)
-        if asked is None or time.time() - asked < REFRESH_GRACE_SECONDS:
+            if _asked_to_refresh(refresh):
+                # Without a broker the task ran eagerly, right here: its figures are
+                # current.
+                done = cache.get(key)
+                return done if done is not None else dataclasses.replace(last, refreshing=True)
+            cache.delete(asked_key)
+        elif asked is None or time.time() - asked < REFRESH_GRACE_SECONDS:
             return dataclasses.replace(last, refreshing=True)
     result = Computed(compute(), current, timezone.now())
     cache.set_many({key: result, last_key: result}, CACHE_SECONDS)
     return result
+
+
+def _asked_to_refresh(refresh: Callable[[], object]) -> bool:
+    """False if the task could not be queued (the broker is down): then the request
+    computes the figures itself rather than promise figures that will not come."""
+    try:
+        refresh()
+    except OperationalError:
+        log.exception("Could not queue the computation of figures; computing them here.")
+        return False
+    return True
 
 
 # The row of core_figuresgeneration that counts changes to the attribution of hours.

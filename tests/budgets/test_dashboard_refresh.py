@@ -187,3 +187,23 @@ def test_a_real_worker_computes_the_current_figures_and_the_page_takes_them_up(
             workers,
         )
         assert REFRESHING not in _page(client, office)
+
+
+@pytest.fixture
+def broker_down(broker_url):
+    """A broker nobody answers at: queuing a task fails."""
+    from kijufaz.celery import app
+
+    app.conf.update(broker_url="redis://127.0.0.1:9/0")
+    app._pool = None
+    yield
+    app._pool = None
+
+
+def test_when_the_task_cannot_be_queued_the_page_computes_the_figures(office, client, broker_down):
+    client.force_login(office["leitung"])
+    client.get(_url(office))
+    _book_posting(office)
+    page = _page(client, office)
+    assert NEW_POSTING in page
+    assert REFRESHING not in page
