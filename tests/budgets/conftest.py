@@ -93,3 +93,17 @@ def make_ambulant_help(
 def traegerleitung_other(other_provider):
     """The team lead of a provider that is not a party to the region's contract."""
     return f.make_user("traegerleitung_skf", Role.PROVIDER_LEAD, provider=other_provider)
+
+
+def book_salaries(world: dict) -> None:
+    """A flexible posting of 1.234,00 € today on `world["contract"]`, by `world["leitung"]`."""
+    from budgets import services
+
+    services.book_posting(
+        contract=world["contract"],
+        booked_on=world["today"],
+        amount=Decimal("1234.00"),
+        category="personnel",
+        text="Gehälter",
+        by=world["leitung"],
+    )

@@ -7,7 +7,6 @@ Redis broker (the `broker_url` fixture), and the last test has a real worker com
 """
 
 import datetime
-from decimal import Decimal
 
 import pytest
 import redis
@@ -16,12 +15,11 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from budgets import services
 from budgets.tasks import compute_dashboard
 from cases.models import Region
 from controlling import services as controlling_services
 from core import figures
-from tests.budgets.conftest import make_contract, make_placement
+from tests.budgets.conftest import book_salaries, make_contract, make_placement
 from tests.celery_worker import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -38,17 +36,6 @@ def office(region, other_region, asd, provider, other_provider, stationary_provi
     make_placement(asd, region, stationary_provider, start=today.replace(month=1, day=1))
     cache.clear()
     return {"today": today, "contract": contract, "leitung": leitung, "region": region}
-
-
-def _book_posting(office):
-    services.book_posting(
-        contract=office["contract"],
-        booked_on=office["today"],
-        amount=Decimal("1234.00"),
-        category="personnel",
-        text="Gehälter",
-        by=office["leitung"],
-    )
 
 
 def _url(office) -> str:
@@ -72,7 +59,7 @@ def test_after_a_change_the_last_figures_come_at_once_and_one_task_computes_the_
     first = _page(client, office)
     assert REFRESHING not in first
 
-    _book_posting(office)
+    book_salaries(office)
     # Neither figures nor the office's section are computed in the request.
     with django_assert_max_num_queries(8):
         stale = _page(client, office)
@@ -100,7 +87,7 @@ def test_without_a_worker_the_page_computes_the_figures_after_the_grace_time(
 ):
     client.force_login(office["leitung"])
     client.get(_url(office))
-    _book_posting(office)
+    book_salaries(office)
     assert REFRESHING in _page(client, office)
 
     monkeypatch.setattr(figures, "REFRESH_GRACE_SECONDS", 0)
@@ -111,7 +98,7 @@ def test_without_a_worker_the_page_computes_the_figures_after_the_grace_time(
 
 def test_a_first_visit_computes_the_figures_in_the_request(office, client, broker_url):
     client.force_login(office["leitung"])
-    _book_posting(office)
+    book_salaries(office)
     page = _page(client, office)
     assert NEW_POSTING in page
     assert REFRESHING not in page
@@ -122,7 +109,7 @@ def test_without_a_broker_the_task_runs_in_the_request_and_the_page_is_current(o
     # The tests' default (and `make run`): Celery eager.
     client.force_login(office["leitung"])
     client.get(_url(office))
-    _book_posting(office)
+    book_salaries(office)
     page = _page(client, office)
     assert NEW_POSTING in page
     assert REFRESHING not in page
@@ -135,7 +122,7 @@ def test_a_provider_lead_sees_the_last_figures_of_her_regions_only(
     client.get(_url(office))  # the office's figures are cached, with both regions
     client.force_login(traegerleitung)
     mine = _page(client, office)
-    _book_posting(office)
+    book_salaries(office)
     stale = _page(client, office)
     assert REFRESHING in stale
     assert office["region"].name in stale
@@ -147,7 +134,7 @@ def test_a_provider_lead_sees_the_last_figures_of_her_regions_only(
 def test_the_charts_show_the_figures_the_page_shows_while_refreshing(office, client, broker_url):
     client.force_login(office["leitung"])
     client.get(_url(office))
-    _book_posting(office)
+    book_salaries(office)
     assert REFRESHING in _page(client, office)
     chart = f"/budgets/charts/{office['region'].pk}/{office['today'].year}/burn.svg"
     response = client.get(chart)
@@ -178,7 +165,7 @@ def test_a_real_worker_computes_the_current_figures_and_the_page_takes_them_up(
         workers.start()
         client.force_login(office["leitung"])
         client.get(_url(office))
-        _book_posting(office)
+        book_salaries(office)
         assert REFRESHING in _page(client, office)
 
         wait_for(
@@ -203,7 +190,7 @@ def broker_down(broker_url):
 def test_when_the_task_cannot_be_queued_the_page_computes_the_figures(office, client, broker_down):
     client.force_login(office["leitung"])
     client.get(_url(office))
-    _book_posting(office)
+    book_salaries(office)
     page = _page(client, office)
     assert NEW_POSTING in page
     assert REFRESHING not in page

@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets import dashboard as budget_dashboard
-from budgets import services as budget_services
 from cases import services as case_services
 from cases.models import Case, GoalRating, HelpEndReason, HelpPlanGoal, RatingOccasion
 from controlling import kpis
@@ -26,7 +25,12 @@ from core.models import FiguresGeneration, HoursChange
 from providers import services as provider_services
 from providers.models import Activity, GroupOffer, GroupSession, HourKind
 from tests import factories as f
-from tests.budgets.conftest import make_ambulant_help, make_contract, make_placement
+from tests.budgets.conftest import (
+    book_salaries,
+    make_ambulant_help,
+    make_contract,
+    make_placement,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -103,17 +107,6 @@ def test_repeated_kpis_read_only_the_hours_live(city, django_assert_max_num_quer
     assert _same(again, first)
 
 
-def _book_posting(world):
-    budget_services.book_posting(
-        contract=world["contract"],
-        booked_on=world["today"],
-        amount=Decimal("1234.00"),
-        category="personnel",
-        text="Gehälter",
-        by=world["leitung"],
-    )
-
-
 def _end_help_with_ratings(world):
     goals = list(world["plan"].goals.values_list("pk", flat=True))
     case_services.end_help(
@@ -179,7 +172,7 @@ def _rename_region(world):
 
 
 CHANGES = {
-    "a flexible posting": (_book_posting, (_dashboard, _kpis)),
+    "a flexible posting": (book_salaries, (_dashboard, _kpis)),
     "a help ended with end ratings": (_end_help_with_ratings, (_dashboard, _kpis, _effectiveness)),
     "a goal rating": (_rate_goal, (_effectiveness,)),
     "a new daily rate": (_change_daily_rate, (_dashboard, _kpis)),
@@ -208,8 +201,8 @@ def test_every_change_shows_in_the_cached_figures_at_once(city, change):
 def test_a_change_is_counted_once_per_transaction_when_it_commits(city):
     before = figures.generation()
     with transaction.atomic():
-        _book_posting(city)
-        _book_posting(city)
+        book_salaries(city)
+        book_salaries(city)
         _change_daily_rate(city)
         assert figures.generation() is None  # inside a transaction nothing is cached
         assert FiguresGeneration.objects.get(pk=1).value == int(before.split(".")[1])
@@ -219,7 +212,7 @@ def test_a_change_is_counted_once_per_transaction_when_it_commits(city):
 def test_a_rolled_back_change_keeps_the_cached_figures(city):
     before = figures.generation()
     with pytest.raises(RuntimeError), transaction.atomic():
-        _book_posting(city)
+        book_salaries(city)
         raise RuntimeError("the request failed")
     assert figures.generation() == before
 
@@ -332,7 +325,7 @@ def test_the_beat_task_computes_the_office_dashboard_before_the_first_visit(city
     # Only the generation, once per figure: dashboard, effectiveness now and last year.
     assert len(ctx.captured_queries) == 3
 
-    _book_posting(city)
+    book_salaries(city)
     assert controlling_services.warm_dashboard_figures() is True
 
 
@@ -377,7 +370,7 @@ def test_a_change_that_moves_no_hours_keeps_the_cached_hours(city):
     """A posting, a rating or a new help changes the figures, not where hours count."""
     _log(city, city["today"])
     _kpis(city)
-    for change in (_book_posting, _rate_goal, _new_family_help):
+    for change in (book_salaries, _rate_goal, _new_family_help):
         change(city)
         assert _kpis_and_hour_reads(city)[1] == [], change.__name__
     assert _same(_kpis(city), _uncached(lambda: _kpis(city)))
@@ -432,7 +425,7 @@ def test_the_dashboard_page_shows_a_new_posting_at_once(city, client):
     assert "1.234,00" not in client.get(url).content.decode()
     client.get(url)  # the region's section now comes from the cache
 
-    _book_posting(city)
+    book_salaries(city)
 
     assert "1.234,00" in client.get(url).content.decode()
 
@@ -443,7 +436,7 @@ def test_the_dashboard_computed_in_the_request_stays_within_15_queries(
     client.force_login(city["leitung"])
     url = f"/budgets/?year={city['today'].year}"
     client.get(url)
-    _book_posting(city)
+    book_salaries(city)
     # No last figures to show while a task computes them (tests/budgets/test_dashboard_refresh.py).
     cache.clear()
     with django_assert_max_num_queries(15):
