@@ -10,14 +10,13 @@ from functools import reduce
 
 from celery import current_app
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.models import AMBULANT_SETTINGS, Family, Help, LegalBasis, Setting
 from cases.regions import in_regions
-from core import charts
+from core import charts, content_cache
 from core.figures import UNREAD, Computed, cached_or_last
 from core.periods import month_end
 
@@ -77,9 +76,22 @@ class SubBudgetFigures:
         return self.planned - self.forecast
 
 
+@dataclass(frozen=True)
+class ContractRef:
+    """What the figures show of a region's contract. The figures are cached, and a
+    model instance would cost more to read back from the cache than all the figures."""
+
+    pk: int
+    title: str
+
+    @classmethod
+    def of(cls, contract: ServiceContract | None) -> "ContractRef | None":
+        return None if contract is None else cls(contract.pk, contract.title)
+
+
 @dataclass
 class RegionYear:
-    contract: ServiceContract | None
+    contract: ContractRef | None
     region_id: int
     region_name: str
     flexible: SubBudgetFigures = field(default_factory=lambda: SubBudgetFigures("flexible"))
@@ -280,7 +292,7 @@ def _collect(
     contracts = {(c.year, c.region_id): c for c in contracts}
     figures = {
         y: {
-            r.pk: RegionYear(contracts.get((y, r.pk)), r.pk, r.name, as_of=as_of[y])
+            r.pk: RegionYear(ContractRef.of(contracts.get((y, r.pk))), r.pk, r.name, as_of=as_of[y])
             for r in regions
         }
         for y in years
@@ -419,7 +431,20 @@ def drill_down(year: int, region_ids, today: datetime.date) -> dict:
     """Counts and costs by legal basis and by provider; groups under the threshold hidden."""
     as_of = as_of_for(year, today)
     stationary = _stationary_rows(region_ids, [("y0", year, as_of, True)], by_legal_basis=True)
-    return _drill(stationary, _help_rows(region_ids, year, as_of))
+    return labelled(_drill(stationary, _help_rows(region_ids, year, as_of)))
+
+
+def labelled(drill: dict) -> dict:
+    """The drill-down with the labels of legal bases and settings in the current
+    language. The cached figures keep the codes: the labels are translated when shown,
+    and a lazy label costs more to read back from the cache than a row of figures."""
+    return {
+        **drill,
+        "by_basis": [{**row, "label": LegalBasis(row["basis"]).label} for row in drill["by_basis"]],
+        "by_provider": [
+            {**row, "setting": Setting(row["setting"]).label} for row in drill["by_provider"]
+        ],
+    }
 
 
 def _drill(stationary: list[dict], helps: list[dict]) -> dict:
@@ -442,7 +467,7 @@ def _drill(stationary: list[dict], helps: list[dict]) -> dict:
         suppressed = n < threshold
         basis_rows.append(
             {
-                "label": LegalBasis(basis).label,
+                "basis": basis,
                 "count": None if suppressed else n,
                 "cost": None if suppressed or cost is None else cost["cost"],
                 "days": None if suppressed or cost is None else cost["days"],
@@ -451,7 +476,7 @@ def _drill(stationary: list[dict], helps: list[dict]) -> dict:
     provider_rows = [
         {
             "provider": name,
-            "setting": Setting(setting).label,
+            "setting": setting,
             "count": None if n < threshold else n,
         }
         for (name, setting), n in sorted(
@@ -467,11 +492,9 @@ def _cached_line_chart(series: dict, *, title: str, ylabel: str) -> str:
     so a changed figure, title or language simply makes a new key; nothing to invalidate)."""
     fingerprint = repr((sorted((str(k), v) for k, v in series.items()), title, ylabel))
     key = "budgets:chart:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    chart = cache.get(key)
-    if chart is None:
-        chart = charts.line_chart(series, title=title, ylabel=ylabel)
-        cache.set(key, chart, CHART_CACHE_SECONDS)
-    return chart
+    return content_cache.get_or_set(
+        key, lambda: charts.line_chart(series, title=title, ylabel=ylabel), CHART_CACHE_SECONDS
+    )
 
 
 def charts_for(ry: RegionYear) -> dict:

@@ -19,7 +19,7 @@ from core.models import AuditAction, Role
 from core.reauth import sensitive_action
 
 from . import services
-from .dashboard import charts_for, dashboard_or_last, region_years
+from .dashboard import charts_for, dashboard_or_last, labelled, region_years
 from .forms import (
     CloseMonthForm,
     DecisionForm,
@@ -104,7 +104,7 @@ def dashboard(request):
         # The office sees every region in every year: no second query for the filter.
         "regions": visible if user.role in BUDGET_ROLES else _visible_regions(user),
         "region_filter": region_filter or "",
-        "drill": figures.drill,
+        "drill": labelled(figures.drill),
         # The effectiveness figures belong to controlling, which provides them to this
         # page through a template tag (budgets does not import controlling). None: the
         # office sees every region (computed without a region condition).

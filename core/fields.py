@@ -6,8 +6,10 @@ hour sheet's entry form. The markup of a field depends only on what the key belo
 holds: the field's name, id, label, help text, kind, widget and its attributes, its
 value and its choices, whether it is required or disabled, the form renderer, the
 language and the time zone. The cache's key prefix holds the release
-(kijufaz/release.py), so a changed template is never read from an older entry. A
-field with errors, or of a form with a crispy helper, is rendered every time.
+(kijufaz/release.py), so a changed template is never read from an older entry; as a
+key always names the same markup, each process also keeps the busy fields in memory
+(core.content_cache). A field with errors, or of a form with a crispy helper, is
+rendered every time.
 
 Personal data stays out of the cache: a field whose choices name families
 (`shows_personal_data` on the form field, e.g. the hour sheet's helps) and a text
@@ -18,10 +20,11 @@ import hashlib
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
-from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
+
+from core import content_cache
 
 CACHE_SECONDS = 24 * 3600
 
@@ -82,8 +85,5 @@ def cached_crispy_field(field):
     key = render_key(field)
     if key is None:
         return as_crispy_field(field)
-    html = cache.get(key)
-    if html is None:
-        html = str(as_crispy_field(field))
-        cache.set(key, html, CACHE_SECONDS)
+    html = content_cache.get_or_set(key, lambda: str(as_crispy_field(field)), CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308 (crispy's own escaped markup, as rendered)  # nosec B308 B703

@@ -122,11 +122,13 @@ def cached_or_last[T](
     if current is None:
         return Computed(compute(), None, timezone.now())
     key, last_key = _key(current, parts), _key("last", last_parts)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    # Only after a change: the last figures (a copy of the current ones otherwise).
     asked_key = f"{key}:asked"
-    found = cache.get_many([key, last_key, asked_key])
-    if key in found:
-        return found[key]
-    last, asked = found.get(last_key), found.get(asked_key)
+    earlier = cache.get_many([last_key, asked_key])
+    last, asked = earlier.get(last_key), earlier.get(asked_key)
     if last is not None and refresh is not None:
         if asked is None and cache.add(asked_key, time.time(), CACHE_SECONDS):
             if _asked_to_refresh(refresh):

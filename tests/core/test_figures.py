@@ -6,6 +6,7 @@ figures computed directly from the tables.
 """
 
 import datetime
+import pickle
 import re
 import uuid
 from decimal import Decimal
@@ -90,6 +91,23 @@ def _same(cached, fresh) -> bool:
 def _uncached(compute):
     with transaction.atomic():  # figures computed inside a transaction are never cached
         return compute()
+
+
+def test_the_cached_dashboard_is_plain_values_read_with_one_lookup(city, monkeypatch):
+    # A model instance or a lazy label would cost more to read back than the figures.
+    _dashboard(city)
+    lookups = []
+    for name in ("get", "get_many"):
+        original = getattr(cache, name)
+        monkeypatch.setattr(
+            cache, name, lambda *a, _f=original, _n=name, **k: lookups.append(_n) or _f(*a, **k)
+        )
+    again = _dashboard(city)
+    assert lookups == ["get"]
+    stored = pickle.dumps(again)
+    assert b"django.db.models" not in stored
+    assert b"_lazy_proxy_unpickle" not in stored
+    assert again.current[0].contract.title == city["contract"].title
 
 
 def test_a_repeated_dashboard_costs_one_query(city, django_assert_num_queries):
