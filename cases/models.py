@@ -308,6 +308,20 @@ class HelpQuerySet(models.QuerySet):
             )
         return self.filter(case__in=Case.objects.visible_to(user))
 
+    def on_case_seen_by(self, case, user):
+        """The helps of `case` that `user` sees: on the ASD's side every help, at a
+        provider its own running ones. For a case that cases.access.get_case_for read for
+        `user`, whether she sees the case is not asked again (one subquery less to build
+        and to plan); for any other case it is."""
+        if getattr(case, "rights_of_user_id", None) != user.pk:
+            return self.visible_to(user).filter(case=case)
+        helps = self.filter(case=case)
+        if user.role in (Role.ASD, Role.ASD_LEAD):
+            return helps
+        if user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD) and user.provider_id:
+            return helps.serving_provider(user.provider_id)
+        return self.none()
+
     def hiding_confidential_from(self, user, today: datetime.date | None = None):
         """Leaves out helps on restricted or anonymised cases, and on confidential cases
         (§ 35 SGB I) whose owner is not `user` and that do not name her."""

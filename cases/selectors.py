@@ -127,9 +127,14 @@ def case_helps_for(case: Case, user) -> list[Help]:
     kind and proposed hours) and `plan_versions`.
     """
     helps = (
-        Help.objects.visible_to(user)
-        .filter(case=case)
-        .select_related("provider", "recipient", "responsible_staff", "team_consultation")
+        Help.objects.on_case_seen_by(case, user)
+        .select_related("provider", "recipient", "team_consultation")
+        # The page names the team consultation only by its date.
+        .defer(
+            "team_consultation__options_considered",
+            "team_consultation__decision",
+            "team_consultation__reasons",
+        )
         .prefetch_related(
             Prefetch(
                 "plans",

@@ -1,10 +1,14 @@
 """The helps of the case page read the same on PostgreSQL (arrays in the helps query)
 and elsewhere (SQLite for `make run`: one query each for resources and approvals)."""
 
+import datetime
+
 import pytest
 
 from cases import selectors
-from cases.models import Help, Resource, ResourceKind
+from cases.access import get_case_for
+from cases.models import Help, HelpEndReason, Resource, ResourceKind
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +46,29 @@ def test_names_and_pending_approvals_are_the_same_without_postgresql_arrays(
     assert [(a.kind, a.proposed_hours_per_month) for a in pending] == [
         (pending_approval.kind, pending_approval.proposed_hours_per_month)
     ]
+
+
+@pytest.mark.parametrize("who", ["asd", "fachkraft", "leitung", "fachkraft_other_provider"])
+def test_the_case_page_shows_the_helps_the_user_sees_without_asking_again(
+    request, who, case, running_help, provider, other_provider, asd
+):
+    f.make_help(case, other_provider)
+    f.make_help(
+        case,
+        provider,
+        start=case.opened_on - datetime.timedelta(days=400),
+        end=case.opened_on - datetime.timedelta(days=200),
+        end_reason=HelpEndReason.AS_PLANNED,
+    )
+    user = request.getfixturevalue(who)
+    expected = set(Help.objects.visible_to(user).filter(case=case).values_list("pk", flat=True))
+    # A case read for this user by get_case_for: its visibility is not asked again.
+    if expected:
+        read = get_case_for(user, case.pk)
+        assert {h.pk for h in Help.objects.on_case_seen_by(read, user)} == expected
+    # Any other case object: asked again (nothing for a user who does not see the case).
+    assert {h.pk for h in Help.objects.on_case_seen_by(case, user)} == expected
+    if who == "fachkraft":
+        assert expected == {running_help.pk}
+    if who == "asd":
+        assert len(expected) == 3
