@@ -222,6 +222,14 @@ class HourEntry(models.Model):
         return label_of(Activity, self.activity)
 
     @property
+    def time_span(self) -> str:
+        """From–to as the hour sheet shows it ("08:30–10:00"), empty without times
+        (formatted here once per row: the template's time filter costs more)."""
+        if self.start_time is None or self.end_time is None:
+            return ""
+        return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    @property
     def is_locked(self) -> bool:
         return self.approval_id is not None
 

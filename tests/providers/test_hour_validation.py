@@ -212,6 +212,9 @@ def test_back_to_back_entries_do_not_overlap(staff_client, fachkraft, log):
 
     assert response.status_code == 302
     assert HourEntry.objects.get(start_time=datetime.time(10)).minutes == 60
+    sheet = staff_client.get(response["Location"]).content.decode()
+    assert "09:00–10:00" in sheet
+    assert "10:00–11:00" in sheet
 
 
 def test_another_persons_entry_at_the_same_time_is_no_overlap(staff_client, traegerleitung, log):
