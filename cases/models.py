@@ -184,6 +184,22 @@ def _named_on(user, today: datetime.date, case_ref="pk") -> Exists:
     )
 
 
+def asd_sees_case_q(user, today: datetime.date, prefix: str = "") -> Q:
+    """Case.objects.visible_to for the ASD roles, as a condition on the case at `prefix`
+    ("" for a case, "case__" for a help, "help__case__" for a plan), so that a query
+    on helps or plans joins the case instead of testing it against a subquery of
+    visible cases (cheaper to build, and to plan for PostgreSQL)."""
+    owner = Q(**{f"{prefix}owner": user})
+    scope = owner if user.team_id is None else Q(**{f"{prefix}team_id": user.team_id})
+    case_ref = prefix.removesuffix("__") or "pk"
+    not_confidential_or_named = Q(**{f"{prefix}confidential": False}) | _named_on(
+        user, today, case_ref
+    )
+    return Q(**{f"{prefix}restricted_at__isnull": True, f"{prefix}anonymised_at__isnull": True}) & (
+        owner | (scope & not_confidential_or_named)
+    )
+
+
 class CaseQuerySet(models.QuerySet):
     def in_use(self):
         """Cases that are neither restricted (§ 84 SGB X) nor anonymised.
@@ -203,10 +219,9 @@ class CaseQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         today = today or timezone.localdate()
-        not_confidential_or_named = Q(confidential=False) | _named_on(user, today)
         if user.role in (Role.ASD, Role.ASD_LEAD):
-            scope = Q(owner=user) if user.team_id is None else Q(team_id=user.team_id)
-            return self.in_use().filter(Q(owner=user) | (scope & not_confidential_or_named))
+            return self.filter(asd_sees_case_q(user, today))
+        not_confidential_or_named = Q(confidential=False) | _named_on(user, today)
         if user.role in (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD) and user.provider_id:
             serving = Help.objects.serving_provider(user.provider_id, today)
             return (

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import CharField, OuterRef, Prefetch, QuerySet
+from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast, JSONObject
 
 from core.models import USER_NAME_FIELDS, Role
@@ -14,11 +14,14 @@ from core.models import USER_NAME_FIELDS, Role
 from .models import (
     ApprovalStatus,
     Case,
+    CaseStatus,
     Help,
     HelpApproval,
     HelpPlan,
     Resource,
     RiskAssessment,
+    _active_on_q,
+    asd_sees_case_q,
 )
 
 DUE_SOON_DAYS = 30
@@ -35,30 +38,69 @@ class Desk:
 
 def desk_for(user, today: datetime.date) -> Desk:
     """The team lead sees the team's desk; a caseworker her own cases; providers theirs."""
-    if user.role == Role.ASD:
-        # Her own cases: an owner sees them all (Case.visible_to), confidential or not.
-        mine = Case.objects.in_use().open().filter(owner=user)
-    else:
-        mine = Case.objects.visible_to(user).open()
-    # On the ASD's cases she sees every help; a provider sees only its own helps there.
-    helps = (
-        Help.objects.all()
-        if user.role in (Role.ASD, Role.ASD_LEAD)
-        else Help.objects.visible_to(user)
-    )
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    approvals = HelpApproval.objects.none()
+    follow_ups = RiskAssessment.objects.none()
+    if user.role in (Role.ASD, Role.ASD_LEAD):
+        # The sections join their case and test it directly (no subquery of her cases):
+        # the caseworker's own open cases (an owner sees them all, confidential or not),
+        # the lead's visible open cases of the team. On the ASD's cases she sees every help.
+        def mine(prefix: str) -> Q:
+            open_case = Q(**{f"{prefix}status": CaseStatus.OPEN})
+            if user.role == Role.ASD:
+                own = Q(
+                    **{
+                        f"{prefix}owner": user,
+                        f"{prefix}restricted_at__isnull": True,
+                        f"{prefix}anonymised_at__isnull": True,
+                    }
+                )
+                return open_case & own
+            return open_case & asd_sees_case_q(user, today, prefix)
+
+        cases = Case.objects.filter(mine(""))
+        reviews = HelpPlan.objects.current().filter(
+            mine("help__case__"),
+            _active_on_q(today, "help__"),
+            help__status=ApprovalStatus.APPROVED,
+        )
+        helps_ending = Help.objects.filter(mine("case__")).ending_within(DUE_SOON_DAYS, today)
+        follow_ups = (
+            RiskAssessment.objects.filter(mine("case__"))
+            .follow_up_due(7, today)
+            .select_related("case__family")
+            .only("next_follow_up_on", "risk_level", "case__reference", "case__family__name")
+            .order_by("next_follow_up_on")
+        )
+        if user.role == Role.ASD_LEAD:
+            # Confidential cases (§ 35 SGB I) stay off the lead's desk unless she is named.
+            # From the few requests to their cases: a subquery of her visible cases lets
+            # PostgreSQL start there (joined, it walked every help of the team).
+            approvals = HelpApproval.objects.filter(
+                decision=ApprovalStatus.REQUESTED,
+                help__case__team_id=user.team_id,
+                help__case__in=Case.objects.visible_to(user, today),
+            ).exclude(requested_by=user)
+        else:
+            approvals = HelpApproval.objects.filter(
+                decision=ApprovalStatus.REQUESTED, requested_by=user
+            )
+    else:
+        # A provider sees only its own helps on the cases it serves.
+        cases = Case.objects.visible_to(user).open()
+        helps = Help.objects.visible_to(user)
+        reviews = HelpPlan.objects.current().filter(
+            help__in=helps.active_on(today).filter(case__in=cases)
+        )
+        helps_ending = helps.filter(case__in=cases).ending_within(DUE_SOON_DAYS, today)
     reviews = (
-        HelpPlan.objects.current()
-        .filter(help__in=helps.active_on(today).filter(case__in=mine))
-        .filter(next_review_due__lte=soon)
+        reviews.filter(next_review_due__lte=soon)
         .select_related("help__case__family")
         .only("next_review_due", "help__legal_basis", "help__case__family__name")
         .order_by("next_review_due")
     )
     helps_ending = (
-        helps.filter(case__in=mine)
-        .ending_within(DUE_SOON_DAYS, today)
-        .select_related("case__family", "provider")
+        helps_ending.select_related("case__family", "provider")
         .only(
             "legal_basis",
             "planned_end",
@@ -68,30 +110,9 @@ def desk_for(user, today: datetime.date) -> Desk:
         )
         .order_by("planned_end")
     )
-    approvals = HelpApproval.objects.none()
-    follow_ups = RiskAssessment.objects.none()
-    if user.role == Role.ASD_LEAD:
-        # Confidential cases (§ 35 SGB I) stay off the lead's desk unless she is named.
-        approvals = HelpApproval.objects.filter(
-            decision=ApprovalStatus.REQUESTED,
-            help__case__team_id=user.team_id,
-            help__case__in=Case.objects.visible_to(user),
-        ).exclude(requested_by=user)
-    elif user.role == Role.ASD:
-        approvals = HelpApproval.objects.filter(
-            decision=ApprovalStatus.REQUESTED, requested_by=user
-        )
-    if user.role in (Role.ASD, Role.ASD_LEAD):
-        follow_ups = (
-            RiskAssessment.objects.filter(case__in=mine)
-            .follow_up_due(7, today)
-            .select_related("case__family")
-            .only("next_follow_up_on", "risk_level", "case__reference", "case__family__name")
-            .order_by("next_follow_up_on")
-        )
     # Each section loads only the columns it shows (the rows have long texts besides).
     return Desk(
-        cases=mine.select_related("family__region", "owner")
+        cases=cases.select_related("family__region", "owner")
         .only(
             "reference",
             "opened_on",
