@@ -107,6 +107,14 @@ class HourEntryQuerySet(models.QuerySet):
         return self.filter(date__gte=start, date__lte=end)
 
 
+def time_span(start: datetime.time | None, end: datetime.time | None) -> str:
+    """From–to as the hour pages show it ("08:30–10:00"), empty without times
+    (formatted once per row here: the template's time filter costs more)."""
+    if start is None or end is None:
+        return ""
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
 class HourEntry(models.Model):
     """A Leistungsnachweis line: time a professional spent on help.
 
@@ -223,11 +231,7 @@ class HourEntry(models.Model):
 
     @property
     def time_span(self) -> str:
-        """From–to as the hour sheet shows it ("08:30–10:00"), empty without times
-        (formatted here once per row: the template's time filter costs more)."""
-        if self.start_time is None or self.end_time is None:
-            return ""
-        return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        return time_span(self.start_time, self.end_time)
 
     @property
     def is_locked(self) -> bool:

@@ -11,7 +11,7 @@ from cases.models import AMBULANT_SETTINGS, Help, LegalBasis
 from core.choices import label_of
 from core.periods import month_end
 
-from .models import HourEntry, HourKind, MonthApproval, month_start
+from .models import Activity, HourEntry, HourKind, MonthApproval, month_start, time_span
 
 PLAN_TOLERANCE = Decimal("0.20")
 QUIET_DAYS = 14
@@ -189,6 +189,100 @@ def help_choices(
     return ordered, found
 
 
+@dataclass(frozen=True, slots=True)
+class SheetEntry:
+    """An entry of the week as the hour sheet shows it. Plain values: a busy
+    professional's week holds a hundred entries, and an entry with its help, case and
+    family as model instances cost more to build than to show."""
+
+    pk: int
+    date: datetime.date
+    start_time: datetime.time | None
+    end_time: datetime.time | None
+    minutes: int
+    kind: str
+    activity: str
+    note: str
+    is_locked: bool
+    is_correction: bool
+    help_id: int | None
+    case_reference: str | None
+    family_name: str | None
+    # The case is confidential, restricted or anonymised (is_protected).
+    protected: bool
+
+    @property
+    def time_span(self) -> str:
+        return time_span(self.start_time, self.end_time)
+
+    def get_kind_display(self) -> str:
+        return label_of(HourKind, self.kind)
+
+    def get_activity_display(self) -> str:
+        return label_of(Activity, self.activity)
+
+
+def _sheet_entries(user, monday: datetime.date, sunday: datetime.date) -> list[SheetEntry]:
+    rows = (
+        HourEntry.objects.filter(staff=user)
+        .between(monday, sunday)
+        .annotate(
+            on_protected=ExpressionWrapper(protected("help__case__"), output_field=BooleanField())
+        )
+        .order_by("date", "start_time", "pk")
+        .values_list(
+            "pk",
+            "date",
+            "start_time",
+            "end_time",
+            "minutes",
+            "kind",
+            "activity",
+            "note",
+            "approval_id",
+            "corrects_id",
+            "help_id",
+            "help__case__reference",
+            "help__case__family__name",
+            "on_protected",
+        )
+    )
+    return [
+        SheetEntry(
+            pk,
+            date,
+            start,
+            end,
+            minutes,
+            kind,
+            activity,
+            note,
+            approval_id is not None,
+            corrects_id is not None,
+            help_id,
+            reference,
+            family,
+            bool(help_id and on_protected),
+        )
+        for (
+            pk,
+            date,
+            start,
+            end,
+            minutes,
+            kind,
+            activity,
+            note,
+            approval_id,
+            corrects_id,
+            help_id,
+            reference,
+            family,
+            on_protected,
+        ) in rows
+    ]
+
+
 @dataclass
 class SheetDay:
     date: datetime.date
@@ -220,28 +314,7 @@ def hour_sheet(
     if helps is None:
         helps = shown_helps(user, today)
     sunday = monday + datetime.timedelta(days=6)
-    entries = (
-        HourEntry.objects.filter(staff=user)
-        .between(monday, sunday)
-        .select_related("help__case__family")
-        # What the week's table shows, and is_protected of the case.
-        .only(
-            "date",
-            "start_time",
-            "end_time",
-            "minutes",
-            "kind",
-            "activity",
-            "note",
-            "approval",
-            "corrects",
-            "help__case__reference",
-            "help__case__confidential",
-            "help__case__restricted_at",
-            "help__case__anonymised_at",
-            "help__case__family__name",
-        )
-    )
+    entries = _sheet_entries(user, monday, sunday)
     days = {
         monday + datetime.timedelta(days=i): SheetDay(monday + datetime.timedelta(days=i))
         for i in range(7)
@@ -260,7 +333,7 @@ def hour_sheet(
     )
     approval = MonthApproval.objects.filter(staff=user, month=month).first()
     # Her own entries, but a grant may have ended since (or the case been restricted).
-    unnamed = unnamed_among(user, [entry.help for entry in entries if entry.help_id])
+    unnamed = unnamed_helps(user, {entry.help_id for entry in entries if entry.protected})
     return {
         "unnamed": unnamed,
         "days": list(days.values()),
