@@ -6,20 +6,24 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, OuterRef, Prefetch, Q
 from django.db.models.functions import Cast, JSONObject
 
-from core.models import USER_NAME_FIELDS, Role
+from core.choices import label_of
+from core.models import USER_NAME_FIELDS, Role, display_name
 
 from .models import (
+    ApprovalKind,
     ApprovalStatus,
     Case,
     CaseStatus,
     Help,
     HelpApproval,
     HelpPlan,
+    LegalBasis,
     Resource,
     RiskAssessment,
+    RiskLevel,
     _active_on_q,
     asd_sees_case_q,
 )
@@ -27,13 +31,80 @@ from .models import (
 DUE_SOON_DAYS = 30
 
 
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    pk: int
+    reference: str
+    family_name: str
+    region_name: str
+    owner: str
+    opened_on: datetime.date
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    pk: int
+    next_review_due: datetime.date
+    case_id: int
+    family_name: str
+    legal_basis: str
+
+    def get_legal_basis_display(self) -> str:
+        return label_of(LegalBasis, self.legal_basis)
+
+
+@dataclass(frozen=True, slots=True)
+class EndingRow:
+    pk: int
+    case_id: int
+    family_name: str
+    legal_basis: str
+    provider: str
+    planned_end: datetime.date
+
+    def get_legal_basis_display(self) -> str:
+        return label_of(LegalBasis, self.legal_basis)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRow:
+    pk: int
+    kind: str
+    requested_at: datetime.datetime
+    case_id: int
+    family_name: str
+    legal_basis: str
+    provider: str
+    requested_by: str
+
+    def get_kind_display(self) -> str:
+        return label_of(ApprovalKind, self.kind)
+
+    def get_legal_basis_display(self) -> str:
+        return label_of(LegalBasis, self.legal_basis)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    pk: int
+    case_reference: str
+    family_name: str
+    next_follow_up_on: datetime.date
+    risk_level: str
+
+    def get_risk_level_display(self) -> str:
+        return label_of(RiskLevel, self.risk_level)
+
+
 @dataclass
 class Desk:
-    cases: QuerySet
-    reviews: QuerySet
-    helps_ending: QuerySet
-    approvals: QuerySet
-    follow_ups: QuerySet
+    """The rows of the desk's sections, up to 50 each."""
+
+    cases: list[CaseRow]
+    reviews: list[ReviewRow]
+    helps_ending: list[EndingRow]
+    approvals: list[ApprovalRow]
+    follow_ups: list[FollowUpRow]
 
 
 def desk_for(user, today: datetime.date) -> Desk:
@@ -68,8 +139,6 @@ def desk_for(user, today: datetime.date) -> Desk:
         follow_ups = (
             RiskAssessment.objects.filter(mine("case__"))
             .follow_up_due(7, today)
-            .select_related("case__family")
-            .only("next_follow_up_on", "risk_level", "case__reference", "case__family__name")
             .order_by("next_follow_up_on")
         )
         if user.role == Role.ASD_LEAD:
@@ -93,48 +162,66 @@ def desk_for(user, today: datetime.date) -> Desk:
             help__in=helps.active_on(today).filter(case__in=cases)
         )
         helps_ending = helps.filter(case__in=cases).ending_within(DUE_SOON_DAYS, today)
-    reviews = (
+    # Each section reads only the columns it shows, as plain rows: a lead's desk has
+    # five sections of up to 50 rows, and a row as model instances (with its help,
+    # case, family, provider) cost more to build than to show.
+    case_rows = cases.order_by("family__name").values_list(
+        "pk",
+        "reference",
+        "family__name",
+        "family__region__name",
+        "opened_on",
+        *(f"owner__{n}" for n in USER_NAME_FIELDS),
+    )
+    review_rows = (
         reviews.filter(next_review_due__lte=soon)
-        .select_related("help__case__family")
-        .only("next_review_due", "help__legal_basis", "help__case__family__name")
         .order_by("next_review_due")
-    )
-    helps_ending = (
-        helps_ending.select_related("case__family", "provider")
-        .only(
-            "legal_basis",
-            "planned_end",
-            "case__family__name",
-            "provider__name",
-            "provider__short_name",
-        )
-        .order_by("planned_end")
-    )
-    # Each section loads only the columns it shows (the rows have long texts besides).
-    return Desk(
-        cases=cases.select_related("family__region", "owner")
-        .only(
-            "reference",
-            "opened_on",
-            "family__name",
-            "family__region__name",
-            *(f"owner__{name}" for name in USER_NAME_FIELDS),
-        )
-        .order_by("family__name")[:50],
-        reviews=reviews[:50],
-        helps_ending=helps_ending[:50],
-        approvals=approvals.select_related(
-            "help__case__family", "help__provider", "requested_by"
-        ).only(
-            "kind",
-            "requested_at",
-            "help__legal_basis",
+        .values_list(
+            "pk",
+            "next_review_due",
+            "help__case_id",
             "help__case__family__name",
-            "help__provider__name",
-            "help__provider__short_name",
-            *(f"requested_by__{name}" for name in USER_NAME_FIELDS),
-        )[:50],
-        follow_ups=follow_ups[:50],
+            "help__legal_basis",
+        )
+    )
+    ending_rows = helps_ending.order_by("planned_end").values_list(
+        "pk",
+        "case_id",
+        "case__family__name",
+        "legal_basis",
+        "provider__name",
+        "provider__short_name",
+        "planned_end",
+    )
+    approval_rows = approvals.values_list(
+        "pk",
+        "kind",
+        "requested_at",
+        "help__case_id",
+        "help__case__family__name",
+        "help__legal_basis",
+        "help__provider__name",
+        "help__provider__short_name",
+        *(f"requested_by__{n}" for n in USER_NAME_FIELDS),
+    )
+    follow_up_rows = follow_ups.values_list(
+        "pk", "case__reference", "case__family__name", "next_follow_up_on", "risk_level"
+    )
+    return Desk(
+        cases=[
+            CaseRow(pk, reference, family, region, display_name(*owner), opened_on)
+            for pk, reference, family, region, opened_on, *owner in case_rows[:50]
+        ],
+        reviews=[ReviewRow(*row) for row in review_rows[:50]],
+        helps_ending=[
+            EndingRow(pk, case_id, family, basis, short_name or provider, end)
+            for pk, case_id, family, basis, provider, short_name, end in ending_rows[:50]
+        ],
+        approvals=[
+            ApprovalRow(pk, kind, at, case_id, family, basis, short or provider, display_name(*by))
+            for pk, kind, at, case_id, family, basis, provider, short, *by in approval_rows[:50]
+        ],
+        follow_ups=[FollowUpRow(*row) for row in follow_up_rows[:50]],
     )
 
 

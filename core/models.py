@@ -26,6 +26,11 @@ PROVIDER_ROLES = (Role.PROVIDER_STAFF, Role.PROVIDER_LEAD)
 USER_NAME_FIELDS = ("first_name", "last_name", "username")
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """str() of a user from its USER_NAME_FIELDS: the full name, else the username."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.ASD)
     team = models.ForeignKey(
@@ -61,7 +66,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return display_name(self.first_name, self.last_name, self.username)
 
     @property
     def is_asd(self) -> bool:
