@@ -33,12 +33,41 @@ DUE_SOON_DAYS = 30
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:
+    """A case as the desk and the case list show it."""
+
     pk: int
     reference: str
     family_name: str
     region_name: str
     owner: str
     opened_on: datetime.date
+    status: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+    def get_status_display(self) -> str:
+        return label_of(CaseStatus, self.status)
+
+
+CASE_ROW_FIELDS = (
+    "pk",
+    "reference",
+    "family__name",
+    "family__region__name",
+    "opened_on",
+    "status",
+    *(f"owner__{name}" for name in USER_NAME_FIELDS),
+)
+
+
+def case_rows(rows) -> list[CaseRow]:
+    """CaseRows of `rows`, a queryset's values_list(*CASE_ROW_FIELDS)."""
+    return [
+        CaseRow(pk, reference, family, region, display_name(*owner), opened_on, status)
+        for pk, reference, family, region, opened_on, status, *owner in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,14 +194,6 @@ def desk_for(user, today: datetime.date) -> Desk:
     # Each section reads only the columns it shows, as plain rows: a lead's desk has
     # five sections of up to 50 rows, and a row as model instances (with its help,
     # case, family, provider) cost more to build than to show.
-    case_rows = cases.order_by("family__name").values_list(
-        "pk",
-        "reference",
-        "family__name",
-        "family__region__name",
-        "opened_on",
-        *(f"owner__{n}" for n in USER_NAME_FIELDS),
-    )
     review_rows = (
         reviews.filter(next_review_due__lte=soon)
         .order_by("next_review_due")
@@ -208,10 +229,7 @@ def desk_for(user, today: datetime.date) -> Desk:
         "pk", "case__reference", "case__family__name", "next_follow_up_on", "risk_level"
     )
     return Desk(
-        cases=[
-            CaseRow(pk, reference, family, region, display_name(*owner), opened_on)
-            for pk, reference, family, region, opened_on, *owner in case_rows[:50]
-        ],
+        cases=case_rows(cases.order_by("family__name").values_list(*CASE_ROW_FIELDS)[:50]),
         reviews=[ReviewRow(*row) for row in review_rows[:50]],
         helps_ending=[
             EndingRow(pk, case_id, family, basis, short_name or provider, end)

@@ -365,4 +365,4 @@ def test_provider_cannot_find_other_providers_helps_by_filtering(
 
     response = client.get(reverse("cases:case_list"), {"legal_basis": "35a"})
 
-    assert case not in list(response.context["page"])
+    assert case.pk not in {row.pk for row in response.context["page"]}
