@@ -108,8 +108,11 @@ def _filtered_cases(request):
 def case_list(request):
     case_filter, cases = _filtered_cases(request)
     # The page reads only the columns the table shows, as plain rows.
-    shown = cases.select_related(None).values_list(*CASE_ROW_FIELDS)
-    page = Paginator(shown, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    cases = cases.select_related(None)
+    paginator = Paginator(cases.values_list(*CASE_ROW_FIELDS), CASES_PER_PAGE)
+    # Counted without the joins that only the shown columns need.
+    paginator.count = cases.count()
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = case_rows(page.object_list)
     log_action(
         user=request.user,

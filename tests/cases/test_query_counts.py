@@ -8,6 +8,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import (
@@ -189,6 +191,19 @@ def test_case_list_queries_do_not_grow_with_the_number_of_cases(
         response = client.get(reverse("cases:case_list"))
 
     assert len(response.context["page"]) == min(count, 25)  # a full page was rendered
+
+
+def test_the_case_list_counts_without_joining_what_only_its_columns_show(sign_in, asd, provider):
+    bulk_cases(30, [asd], provider)
+    client = sign_in("asd")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cases:case_list"), {"ordering": "family"})
+
+    count = next(q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"])
+    assert "core_user" not in count and "cases_region" not in count
+    assert response.context["page"].paginator.count == 30
+    assert len(response.context["page"]) == 25
 
 
 @pytest.mark.parametrize("count", [10, 200])
