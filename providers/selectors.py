@@ -223,13 +223,19 @@ class SheetEntry:
 
 
 def _sheet_entries(user, monday: datetime.date, sunday: datetime.date) -> list[SheetEntry]:
+    def flag(condition: Q) -> ExpressionWrapper:
+        return ExpressionWrapper(condition, output_field=BooleanField())
+
     rows = (
         HourEntry.objects.filter(staff=user)
         .between(monday, sunday)
         .annotate(
-            on_protected=ExpressionWrapper(protected("help__case__"), output_field=BooleanField())
+            locked=flag(Q(approval__isnull=False)),
+            correction=flag(Q(corrects__isnull=False)),
+            on_protected=flag(Q(help__isnull=False) & protected("help__case__")),
         )
         .order_by("date", "start_time", "pk")
+        # In the order of SheetEntry's fields.
         .values_list(
             "pk",
             "date",
@@ -239,48 +245,15 @@ def _sheet_entries(user, monday: datetime.date, sunday: datetime.date) -> list[S
             "kind",
             "activity",
             "note",
-            "approval_id",
-            "corrects_id",
+            "locked",
+            "correction",
             "help_id",
             "help__case__reference",
             "help__case__family__name",
             "on_protected",
         )
     )
-    return [
-        SheetEntry(
-            pk,
-            date,
-            start,
-            end,
-            minutes,
-            kind,
-            activity,
-            note,
-            approval_id is not None,
-            corrects_id is not None,
-            help_id,
-            reference,
-            family,
-            bool(help_id and on_protected),
-        )
-        for (
-            pk,
-            date,
-            start,
-            end,
-            minutes,
-            kind,
-            activity,
-            note,
-            approval_id,
-            corrects_id,
-            help_id,
-            reference,
-            family,
-            on_protected,
-        ) in rows
-    ]
+    return [SheetEntry(*row) for row in rows]
 
 
 @dataclass
