@@ -114,8 +114,11 @@ def test_a_refused_entry_keeps_showing_the_posted_help(staff_client, many_helps)
 
 
 def test_a_help_of_another_provider_is_neither_shown_nor_accepted(
-    staff_client, many_helps, other_help
+    staff_client, many_helps, other_help, fachkraft
 ):
+    # Not even when she is named as its responsible staff member (say, from a former job).
+    other_help.responsible_staff = fachkraft
+    other_help.save(update_fields=["responsible_staff"])
     response = staff_client.get(reverse("providers:hour_sheet"), {"help_q": "Becker"})
     assert other_help.pk not in choice_ids(response)
 
