@@ -184,6 +184,11 @@ def _named_on(user, today: datetime.date, case_ref="pk") -> Exists:
     )
 
 
+def in_use_q(prefix: str = "") -> Q:
+    """Case.objects.in_use as a condition on the case at `prefix` (see asd_sees_case_q)."""
+    return Q(**{f"{prefix}restricted_at__isnull": True, f"{prefix}anonymised_at__isnull": True})
+
+
 def asd_sees_case_q(user, today: datetime.date, prefix: str = "") -> Q:
     """Case.objects.visible_to for the ASD roles, as a condition on the case at `prefix`
     ("" for a case, "case__" for a help, "help__case__" for a plan), so that a query
@@ -195,9 +200,7 @@ def asd_sees_case_q(user, today: datetime.date, prefix: str = "") -> Q:
     not_confidential_or_named = Q(**{f"{prefix}confidential": False}) | _named_on(
         user, today, case_ref
     )
-    return Q(**{f"{prefix}restricted_at__isnull": True, f"{prefix}anonymised_at__isnull": True}) & (
-        owner | (scope & not_confidential_or_named)
-    )
+    return in_use_q(prefix) & (owner | (scope & not_confidential_or_named))
 
 
 class CaseQuerySet(models.QuerySet):
@@ -206,7 +209,7 @@ class CaseQuerySet(models.QuerySet):
 
         Restricted cases are read only through the privacy app's reason-logged reading.
         """
-        return self.filter(restricted_at__isnull=True, anonymised_at__isnull=True)
+        return self.filter(in_use_q())
 
     def visible_to(self, user, today: datetime.date | None = None):
         """The cases whose personal data `user` may read (DOMAIN.md access table).

@@ -11,6 +11,7 @@ from django.db.models.functions import Cast, JSONObject
 
 from core.choices import label_of
 from core.models import USER_NAME_FIELDS, Role, display_name
+from providers.models import provider_label
 
 from .models import (
     ApprovalKind,
@@ -26,6 +27,7 @@ from .models import (
     RiskLevel,
     _active_on_q,
     asd_sees_case_q,
+    in_use_q,
 )
 
 DUE_SOON_DAYS = 30
@@ -148,14 +150,7 @@ def desk_for(user, today: datetime.date) -> Desk:
         def mine(prefix: str) -> Q:
             open_case = Q(**{f"{prefix}status": CaseStatus.OPEN})
             if user.role == Role.ASD:
-                own = Q(
-                    **{
-                        f"{prefix}owner": user,
-                        f"{prefix}restricted_at__isnull": True,
-                        f"{prefix}anonymised_at__isnull": True,
-                    }
-                )
-                return open_case & own
+                return open_case & in_use_q(prefix) & Q(**{f"{prefix}owner": user})
             return open_case & asd_sees_case_q(user, today, prefix)
 
         cases = Case.objects.filter(mine(""))
@@ -232,11 +227,20 @@ def desk_for(user, today: datetime.date) -> Desk:
         cases=case_rows(cases.order_by("family__name").values_list(*CASE_ROW_FIELDS)[:50]),
         reviews=[ReviewRow(*row) for row in review_rows[:50]],
         helps_ending=[
-            EndingRow(pk, case_id, family, basis, short_name or provider, end)
+            EndingRow(pk, case_id, family, basis, provider_label(provider, short_name), end)
             for pk, case_id, family, basis, provider, short_name, end in ending_rows[:50]
         ],
         approvals=[
-            ApprovalRow(pk, kind, at, case_id, family, basis, short or provider, display_name(*by))
+            ApprovalRow(
+                pk,
+                kind,
+                at,
+                case_id,
+                family,
+                basis,
+                provider_label(provider, short),
+                display_name(*by),
+            )
             for pk, kind, at, case_id, family, basis, provider, short, *by in approval_rows[:50]
         ],
         follow_ups=[FollowUpRow(*row) for row in follow_up_rows[:50]],

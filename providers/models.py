@@ -16,6 +16,11 @@ class ProviderKind(models.TextChoices):
     STATIONARY = "stationary", _("Outside stationary provider")
 
 
+def provider_label(name: str, short_name: str) -> str:
+    """str() of a provider from its name and short name: the short name if it has one."""
+    return short_name or name
+
+
 class Provider(models.Model):
     """A free provider (freier Träger) delivering help."""
 
@@ -31,7 +36,7 @@ class Provider(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.short_name or self.name
+        return provider_label(self.name, self.short_name)
 
 
 class Consortium(models.Model):
