@@ -36,10 +36,12 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common  # noqa: E402
+from kijufaz import gunicorn as gunicorn_settings  # noqa: E402
 
 PORT = int(os.environ.get("LOAD_PORT", "8765"))
-WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
-THREADS = int(os.environ.get("LOAD_THREADS", "4"))
+# The production settings' processes and threads unless asked for others.
+WORKERS = int(os.environ.get("LOAD_WORKERS", gunicorn_settings.workers))
+THREADS = int(os.environ.get("LOAD_THREADS", gunicorn_settings.threads))
 USERS = int(os.environ.get("LOAD_USERS", "50"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo")
@@ -238,6 +240,38 @@ def _totals(staff) -> dict[int, int]:
     return totals
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system, seconds) used so far by the parts sharing the machine:
+    gunicorn (its process group), PostgreSQL, Redis, this client, and the whole machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(("gunicorn", "postgresql", "redis", "client"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        own = (int(fields[11]) + int(fields[12])) / tick
+        # With the time of its children that have ended (gunicorn's replaced workers,
+        # PostgreSQL's closed connections and autovacuum runs).
+        seconds = own + (int(fields[13]) + int(fields[14])) / tick
+        if int(fields[3]) == server_pid:  # the process group gunicorn was started in
+            used["gunicorn"] += seconds
+        elif name.startswith("postgres"):
+            used["postgresql"] += seconds
+        elif name.startswith("redis-server"):
+            used["redis"] += seconds
+        elif int(entry.name) == os.getpid():
+            used["client"] += own
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    # user, nice, system, irq, softirq, steal: everything but idle and iowait.
+    used["machine"] = sum(int(cpu[i]) for i in (0, 1, 2, 5, 6, 7)) / tick
+    return used
+
+
 def start_server() -> subprocess.Popen:
     env = {
         **os.environ,
@@ -335,6 +369,7 @@ def run() -> dict:
                 args = (caseworker, stats, browser, [c.pk for c in own], term, stop)
             threads.append(threading.Thread(target=args[0], args=args[1:], daemon=True))
         started = time.perf_counter()
+        cpu_before = cpu_seconds(server.pid)
         for thread in threads:
             thread.start()
         time.sleep(SECONDS)
@@ -342,6 +377,7 @@ def run() -> dict:
         for thread in threads:
             thread.join(timeout=120)
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(server.pid)
     finally:
         stop_server(server)
 
@@ -374,6 +410,11 @@ def run() -> dict:
         "p50_ms": round(common.percentile(all_samples, 0.5), 1) if total else None,
         "p95_ms": round(common.percentile(all_samples, 0.95), 1) if total else None,
         "max_ms": round(max(all_samples), 1) if total else None,
+        # Milliseconds of CPU per request, by part: what the two cores were spent on.
+        "cpu_ms_per_request": {
+            part: round((cpu_after[part] - cpu_before[part]) * 1000 / total, 1) if total else None
+            for part in cpu_after
+        },
         "errors": len(stats.errors),
         "error_examples": stats.errors[:10],
         "entries_saved": len(stats.keys),

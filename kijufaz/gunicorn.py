@@ -3,17 +3,19 @@
     gunicorn -c python:kijufaz.gunicorn kijufaz.wsgi:application
 
 Threaded workers: while one request waits for PostgreSQL another runs, and a browser's
-kept-alive connection does not hold a whole process. The defaults (2 × cores + 1
-processes with 4 threads each) are what the load run measured best on two cores
-(benchmarks/NOTES.md); WEB_CONCURRENCY and GUNICORN_THREADS change them.
+kept-alive connection does not hold a whole process. The defaults (2 processes per
+core with 2 threads each) are what the load run measured best on two cores: more
+threads per process spend CPU on handing Python's lock between them (4 × 2 served
+106–107 requests/s where 5 × 4 served 91–100, benchmarks/NOTES.md). WEB_CONCURRENCY
+and GUNICORN_THREADS change them.
 """
 
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # The slowest request is the controlling report PDF (seconds); anything longer hangs.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 keepalive = 5

@@ -23,21 +23,21 @@ def load_config(monkeypatch, **env):
     return importlib.reload(kijufaz.gunicorn)
 
 
-def test_threaded_workers_two_per_core_plus_one_by_default(monkeypatch):
+def test_two_threaded_workers_per_core_with_two_threads_each_by_default(monkeypatch):
     config = load_config(monkeypatch)
 
     assert config.worker_class == "gthread"
-    assert config.workers == 2 * (os.cpu_count() or 1) + 1
-    assert config.threads == 4
+    assert config.workers == 2 * (os.cpu_count() or 1)
+    assert config.threads == 2
     assert config.accesslog == "-"
 
 
 def test_the_environment_sizes_it_and_can_switch_the_access_log_off(monkeypatch):
     config = load_config(
-        monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="2", GUNICORN_ACCESS_LOG=""
+        monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="4", GUNICORN_ACCESS_LOG=""
     )
 
-    assert (config.workers, config.threads, config.accesslog) == (3, 2, None)
+    assert (config.workers, config.threads, config.accesslog) == (3, 4, None)
 
 
 @pytest.mark.parametrize("path", ["Dockerfile", "docker-compose.yml", "benchmarks/load.py"])
