@@ -17,6 +17,7 @@ answers with a redirect is a successful save by convention (POST-redirect-GET).
 
 import math
 import time
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -228,5 +229,7 @@ def end_sessions_of(user) -> int:
         for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
         if session.get_decoded().get("_auth_user_id") == user_id
     ]
-    Session.objects.filter(pk__in=ended).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in ended:
+        store(session_key).delete()  # from the database and from the cache
     return len(ended)

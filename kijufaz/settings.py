@@ -121,6 +121,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% url %} remembers what it reversed (core/templatetags/remembered_urls.py).
+            "builtins": ["core.templatetags.remembered_urls"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -279,6 +281,10 @@ if not 0 < KIJUFAZ_IDLE_WARNING < KIJUFAZ_IDLE_TIMEOUT <= KIJUFAZ_SESSION_MAX_AG
         "Need 0 < KIJUFAZ_IDLE_WARNING < KIJUFAZ_IDLE_TIMEOUT <= KIJUFAZ_SESSION_MAX_AGE"
     )
 SESSION_COOKIE_AGE = KIJUFAZ_SESSION_MAX_AGE
+# Sessions are written to the database and read from the cache (one query less on
+# every request). A deployment with several processes needs the shared CACHE_URL:
+# without it each process would keep its own copies (`make run` is one process).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Largest draft (core.drafts) accepted, in bytes of JSON.
 KIJUFAZ_DRAFT_MAX_BYTES = env_int("KIJUFAZ_DRAFT_MAX_BYTES", 256 * 1024)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -7,7 +7,9 @@ import time
 
 import pytest
 from django.contrib.messages import get_messages
+from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
@@ -239,11 +241,14 @@ def test_disabling_a_user_ends_their_sessions(client, asd, asd_colleague, django
     other_browser = client.__class__()
     other_browser.force_login(asd_colleague)
     assert len(_sessions_of(asd)) == 1
+    cached = cached_db.KEY_PREFIX + client.session.session_key
+    assert cache.get(cached) is not None
 
     asd.is_active = False
     asd.save()
 
     assert _sessions_of(asd) == []
+    assert cache.get(cached) is None, "the session is read from the cache first"
     assert len(_sessions_of(asd_colleague)) == 1
     response = client.get(reverse("desk"))
     assert response.status_code == 302
