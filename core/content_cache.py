@@ -1,59 +1,78 @@
-"""Values cached under a key made from everything they show (rendered form fields, chart
-images): a key always names the same value, so each process also keeps the most used
-ones in memory and serves them without asking the cache server.
+"""Values kept under a key made from everything they show: a key always names the same
+value, so nothing here needs invalidating (changed input makes a new key).
 
-Nothing here needs invalidating: changed input makes a new key, and the cache's key
-prefix names the release (kijufaz/release.py). Only values free of personal data are
-stored this way; the callers decide that before they build a key.
+- `get_or_set`: values free of personal data (rendered form fields, chart images), in
+  the shared cache and, the busy ones, in each process's memory as well. The cache's
+  key prefix names the release (kijufaz/release.py). The callers decide that a value
+  is free of personal data before they build a key.
+- `Remembered`: a bounded store in one process's memory only, never in the cache
+  server; core.templatetags.kijufaz's `remembered_include` keeps rendered table rows
+  in one (they name families).
 """
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from django.core.cache import cache
+
+
+class Remembered:
+    """The most recently used texts of this process, at most `max_characters` in all."""
+
+    def __init__(self, max_characters: int):
+        self.max_characters = max_characters
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._size = 0
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def keep(self, key: Hashable, value: str) -> None:
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = value
+            self._size += len(value)
+            while self._size > self.max_characters and self._entries:
+                __, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
 
 # A rendered field is 1-2 kB, a chart about 40 kB: the bound keeps a process's copies
 # to a few megabytes.
 MAX_CHARACTERS = 8_000_000
-
-_lock = threading.Lock()
-_entries: OrderedDict[str, str] = OrderedDict()
-_size = 0
+_local = Remembered(MAX_CHARACTERS)
 
 
 def get_or_set(key: str, compute: Callable[[], str], timeout: int) -> str:
     """The text stored under `key`: from this process, else from the cache, else
     `compute()` (stored in both)."""
     local_key = cache.make_and_validate_key(key)
-    with _lock:
-        value = _entries.get(local_key)
-        if value is not None:
-            _entries.move_to_end(local_key)
-            return value
+    value = _local.get(local_key)
+    if value is not None:
+        return value
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout)
-    _keep(local_key, value)
+    _local.keep(local_key, value)
     return value
-
-
-def _keep(local_key: str, value: str) -> None:
-    global _size
-    with _lock:
-        if local_key in _entries:
-            return
-        _entries[local_key] = value
-        _size += len(value)
-        while _size > MAX_CHARACTERS and _entries:
-            __, dropped = _entries.popitem(last=False)
-            _size -= len(dropped)
 
 
 def clear() -> None:
     """Forget this process's copies (the tests)."""
-    global _size
-    with _lock:
-        _entries.clear()
-        _size = 0
+    _local.clear()

@@ -210,8 +210,9 @@ class SheetEntry:
     help_id: int | None
     case_reference: str | None
     family_name: str | None
-    # The case is confidential, restricted or anonymised (is_protected).
-    protected: bool
+    # The help's case is one whose family the user may not see (unnamed_helps): the
+    # sheet says "confidential case" instead.
+    unnamed: bool
 
     @property
     def time_span(self) -> str:
@@ -225,6 +226,9 @@ class SheetEntry:
 
 
 def _sheet_entries(user, monday: datetime.date, sunday: datetime.date) -> list[SheetEntry]:
+    """Her entries of the week. Her own, but a grant may have ended since (or the case
+    been restricted): the family of a protected case is named only if she still sees it."""
+
     def flag(condition: Q) -> ExpressionWrapper:
         return ExpressionWrapper(condition, output_field=BooleanField())
 
@@ -255,7 +259,10 @@ def _sheet_entries(user, monday: datetime.date, sunday: datetime.date) -> list[S
             "on_protected",
         )
     )
-    return [SheetEntry(*row) for row in rows]
+    rows = list(rows)
+    help_id, on_protected = 10, 13
+    unnamed = unnamed_helps(user, {row[help_id] for row in rows if row[on_protected]})
+    return [SheetEntry(*row[:on_protected], row[help_id] in unnamed) for row in rows]
 
 
 @dataclass
@@ -307,10 +314,7 @@ def hour_sheet(
         .annotate(t=Sum("minutes"))
     )
     approval = MonthApproval.objects.filter(staff=user, month=month).first()
-    # Her own entries, but a grant may have ended since (or the case been restricted).
-    unnamed = unnamed_helps(user, {entry.help_id for entry in entries if entry.protected})
     return {
-        "unnamed": unnamed,
         "days": list(days.values()),
         "week_total": sum(d.total_minutes for d in days.values()),
         "month": month,

@@ -1,8 +1,15 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
+from django.template.base import token_kwargs
+from django.urls import get_script_prefix
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language
 
+from core import content_cache
 from core.fields import cached_crispy_field
 
 register = template.Library()
@@ -24,3 +31,71 @@ def euro(value) -> str:
 def as_cached_crispy_field(field):
     """`field|as_crispy_field`, rendered once per distinct input (core.fields)."""
     return cached_crispy_field(field)
+
+
+# Rendered rows of the busy tables (hour sheet, case list, desk): about 1 kB each.
+REMEMBERED_ROWS = content_cache.Remembered(max_characters=8_000_000)
+
+
+@register.tag
+def remembered_include(parser, token):
+    """{% remembered_include "template.html" name=value ... %}: the template rendered
+    with only these values, remembered in this process for the same values.
+
+    A busy table renders the same rows request after request (under load, the hour
+    sheet's hundred entries were its largest cost). The row template sees nothing but
+    the values given (no request, no user, no context processors), so its output
+    depends only on them and on the language, time zone and script prefix, which are
+    part of the key; nothing needs invalidating. The values must be hashable, and equal
+    only where they render the same (plain rows of a query: core's row dataclasses).
+    Rows name families, so they stay in the process's memory (core.content_cache.
+    Remembered), never in the cache server. With DEBUG on, every row is rendered anew
+    (an edited template shows at once)."""
+    bits = token.split_contents()
+    if len(bits) < 3:
+        raise template.TemplateSyntaxError(
+            f"{bits[0]} takes a template name and at least one name=value."
+        )
+    rest = bits[2:]
+    values = token_kwargs(rest, parser, support_legacy=False)  # takes what it reads
+    if rest or not values:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes only name=value after the name.")
+    return RememberedIncludeNode(parser.compile_filter(bits[1]), values)
+
+
+class RememberedIncludeNode(template.Node):
+    def __init__(self, template_name, values):
+        self.template_name = template_name
+        self.values = values
+
+    def render(self, context):
+        name = self.template_name.resolve(context)
+        values = {key: value.resolve(context) for key, value in self.values.items()}
+        key = (
+            name,
+            tuple(sorted(values.items())),
+            get_language(),
+            get_current_timezone_name(),
+            get_script_prefix(),
+            context.autoescape,
+            context.use_l10n,
+            context.use_tz,
+        )
+        remember = not settings.DEBUG
+        try:
+            html = REMEMBERED_ROWS.get(key) if remember else None
+        except TypeError:  # an unhashable value: rendered every time
+            html, remember = None, False
+        if html is None:
+            row = context.template.engine.get_template(name)
+            html = row.render(
+                template.Context(
+                    values,
+                    autoescape=context.autoescape,
+                    use_l10n=context.use_l10n,
+                    use_tz=context.use_tz,
+                )
+            )
+            if remember:
+                REMEMBERED_ROWS.keep(key, html)
+        return mark_safe(html)  # noqa: S308 (the row template's own escaped output)  # nosec B308 B703

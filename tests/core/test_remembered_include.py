@@ -1,0 +1,117 @@
+"""{% remembered_include %}: a row template rendered with only the values given, kept
+in the process for the same values (core/templatetags/kijufaz.py)."""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.template import Context, Template, TemplateSyntaxError, engines
+from django.utils import translation
+
+from core.templatetags import kijufaz
+
+ROW = "cases/_case_row.html"
+
+
+@dataclass(frozen=True)
+class Row:
+    pk: int
+    reference: str
+    family_name: str
+    region_name: str
+    owner: str
+    opened_on: datetime.date
+    status: str
+
+    is_open = True
+
+    def get_status_display(self):
+        return "offen"
+
+
+@pytest.fixture(autouse=True)
+def forget_rows():
+    kijufaz.REMEMBERED_ROWS.clear()
+    yield
+    kijufaz.REMEMBERED_ROWS.clear()
+
+
+def row(**changes) -> Row:
+    values = {
+        "pk": 7,
+        "reference": "ASD-2026-0007",
+        "family_name": "Becker",
+        "region_name": "Altstadt",
+        "owner": "Anna Schmidt",
+        "opened_on": datetime.date(2026, 3, 2),
+        "status": "open",
+    }
+    return Row(**{**values, **changes})
+
+
+def remembered(case, **context) -> str:
+    template = Template('{% load kijufaz %}{% remembered_include "' + ROW + '" case=case %}')
+    return template.render(Context({"case": case, **context}))
+
+
+def plain(case) -> str:
+    return engines["django"].get_template(ROW).render({"case": case})
+
+
+def test_it_renders_what_the_row_template_renders():
+    assert remembered(row()) == plain(row())
+    assert "Becker" in remembered(row())
+
+
+def test_the_same_row_is_not_rendered_again(monkeypatch):
+    remembered(row())
+    engine = engines["django"].engine
+    monkeypatch.setattr(engine, "get_template", lambda name: pytest.fail("rendered again"))
+    assert "Becker" in remembered(row())
+    assert len(kijufaz.REMEMBERED_ROWS) == 1
+
+
+def test_a_changed_row_is_rendered_anew():
+    assert "Becker" in remembered(row())
+    assert "Wagner" in remembered(row(family_name="Wagner"))
+    assert len(kijufaz.REMEMBERED_ROWS) == 2
+
+
+def test_the_language_is_part_of_the_key():
+    with translation.override("de"):
+        german = remembered(row(opened_on=datetime.date(2026, 3, 2)))
+    with translation.override("en"):
+        english = remembered(row(opened_on=datetime.date(2026, 3, 2)))
+    assert "02.03.2026" in german
+    assert "02.03.2026" not in english
+
+
+def test_the_row_sees_only_the_values_given():
+    source = '{% load kijufaz %}{% remembered_include "' + ROW + '" case=case %}'
+    html = Template(source).render(Context({"case": row(owner=""), "owner": "Geheim"}))
+    assert "Geheim" not in html
+
+
+def test_unhashable_values_are_rendered_every_time():
+    case = {"pk": 7, "reference": "ASD-1", "family_name": "Becker"}
+    assert "Becker" in remembered(case)
+    assert len(kijufaz.REMEMBERED_ROWS) == 0
+
+
+def test_with_debug_on_rows_are_rendered_every_time(settings):
+    settings.DEBUG = True
+    remembered(row())
+    assert len(kijufaz.REMEMBERED_ROWS) == 0
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '{% remembered_include "x.html" %}',
+        '{% remembered_include "x.html" case %}',
+        '{% remembered_include "x.html" case=case extra %}',
+    ],
+)
+def test_it_takes_a_name_and_named_values_only(tag):
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% load kijufaz %}" + tag)
