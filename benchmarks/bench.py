@@ -84,7 +84,10 @@ def _data_changed() -> None:
 def _cache_emptied() -> None:
     from django.core.cache import cache
 
+    from core import figures
+
     cache.clear()
+    figures.forget_in_process()  # as in a fresh process
 
 
 @contextmanager

@@ -17,31 +17,33 @@ from collections.abc import Callable, Hashable
 from django.core.cache import cache
 
 
-class Remembered:
-    """The most recently used texts of this process, at most `max_characters` in all."""
+class Remembered[T]:
+    """The most recently used values of this process, at most `max_size` in all: texts
+    measured by their length, other values by `size`."""
 
-    def __init__(self, max_characters: int):
-        self.max_characters = max_characters
+    def __init__(self, max_size: int, size: Callable[[T], int] = len):
+        self.max_size = max_size
+        self.size = size
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, str] = OrderedDict()
+        self._entries: OrderedDict[Hashable, T] = OrderedDict()
         self._size = 0
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> T | None:
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
             return value
 
-    def keep(self, key: Hashable, value: str) -> None:
+    def keep(self, key: Hashable, value: T) -> None:
         with self._lock:
             if key in self._entries:
                 return
             self._entries[key] = value
-            self._size += len(value)
-            while self._size > self.max_characters and self._entries:
+            self._size += self.size(value)
+            while self._size > self.max_size and self._entries:
                 __, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped)
+                self._size -= self.size(dropped)
 
     def clear(self) -> None:
         with self._lock:

@@ -38,6 +38,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.content_cache import Remembered
+
 CACHE_SECONDS = 7 * 24 * 3600
 KEY_PREFIX = "figures"
 
@@ -122,7 +124,8 @@ def cached_or_last[T](
     if current is None:
         return Computed(compute(), None, timezone.now())
     key, last_key = _key(current, parts), _key("last", last_parts)
-    found = cache.get(key)
+    # A page reads its process's copy; a task (no refresh) the shared cache it fills.
+    found = _read(key) if refresh is not None else cache.get(key)
     if found is not None:
         return found
     # Only after a change: the last figures (a copy of the current ones otherwise).
@@ -141,7 +144,30 @@ def cached_or_last[T](
             return dataclasses.replace(last, refreshing=True)
     result = Computed(compute(), current, timezone.now())
     cache.set_many({key: result, last_key: result}, CACHE_SECONDS)
+    _recent.keep(key, result)
     return result
+
+
+# The current figures of cached_or_last, kept in each process as read from the cache:
+# a key names the figures of one generation, which never change. Reading the budget
+# dashboard's back from the cache (unpickling) cost more CPU than anything else on its
+# page and its charts. Shared by the process's requests, so callers must not change
+# them (none does: the pages build their own rows from them).
+_recent: Remembered[Computed] = Remembered(max_size=16, size=lambda value: 1)
+
+
+def _read(key: str) -> Computed | None:
+    found = _recent.get(key)
+    if found is None:
+        found = cache.get(key)
+        if found is not None:
+            _recent.keep(key, found)
+    return found
+
+
+def forget_in_process() -> None:
+    """Forget this process's copies (after emptying the cache: the bench, the tests)."""
+    _recent.clear()
 
 
 def _asked_to_refresh(refresh: Callable[[], object]) -> bool:

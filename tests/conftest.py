@@ -4,6 +4,7 @@ import os
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from core import figures
 from core.models import Role
 from providers.models import ProviderKind
 from tests import factories as f
@@ -40,6 +41,13 @@ def _fast_tests(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memory():
+    # Every test starts as a new process would: without figures kept from another
+    # test's database (core.figures keeps the current ones in the process).
+    figures.forget_in_process()
 
 
 # --- The world the personas live in ----------------------------------------------

@@ -34,7 +34,7 @@ def as_cached_crispy_field(field):
 
 
 # Rendered rows of the busy tables (hour sheet, case list, desk): about 1 kB each.
-REMEMBERED_ROWS = content_cache.Remembered(max_characters=8_000_000)
+REMEMBERED_ROWS = content_cache.Remembered(max_size=8_000_000)
 
 
 @register.tag

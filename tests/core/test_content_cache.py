@@ -32,7 +32,7 @@ def test_another_process_reads_what_one_stored_in_the_shared_cache():
 
 
 def test_the_oldest_values_make_room(monkeypatch):
-    monkeypatch.setattr(content_cache._local, "max_characters", 10)
+    monkeypatch.setattr(content_cache._local, "max_size", 10)
     content_cache.get_or_set("a", lambda: "aaaaaa", 60)
     content_cache.get_or_set("b", lambda: "bbbbbb", 60)  # 12 characters: "a" goes
     cache.clear()

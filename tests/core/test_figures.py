@@ -110,6 +110,18 @@ def test_the_cached_dashboard_is_plain_values_read_with_one_lookup(city, monkeyp
     assert again.current[0].contract.title == city["contract"].title
 
 
+def test_a_page_reads_the_current_figures_kept_in_its_process(city, monkeypatch):
+    # Unpickling the dashboard's figures cost more than anything else on its charts.
+    today = city["today"]
+    first = budget_dashboard.dashboard_or_last(today.year, [city["region"]], today)
+    monkeypatch.setattr(cache, "get", lambda *a, **k: pytest.fail("asked the cache server"))
+    again = budget_dashboard.dashboard_or_last(today.year, [city["region"]], today)
+    assert again is first
+    figures.forget_in_process()  # another process reads them from the shared cache
+    monkeypatch.undo()
+    assert _same(budget_dashboard.dashboard_or_last(today.year, [city["region"]], today), first)
+
+
 def test_a_repeated_dashboard_costs_one_query(city, django_assert_num_queries):
     first = _dashboard(city)
     with django_assert_num_queries(1):  # the generation
