@@ -103,6 +103,23 @@ def _load(load: dict) -> list[str]:
             for kind, row in load["by_kind"].items()
         ],
         "",
+        *_cpu(load.get("cpu_ms_per_request")),
+    ]
+
+
+def _cpu(cpu: dict | None) -> list[str]:
+    """Where the two cores went: CPU milliseconds per request, by part."""
+    if not cpu:
+        return []
+    parts = [part for part in cpu if part != "machine"]
+    return [
+        "CPU per request (ms; the whole machine's includes the kernel and everything else;"
+        " 100 requests/s on two cores leave 20 ms):",
+        "",
+        "| " + " | ".join([*parts, "whole machine"]) + " |",
+        "|" + "---:|" * (len(parts) + 1),
+        "| " + " | ".join(str(cpu[part]) for part in [*parts, "machine"]) + " |",
+        "",
     ]
 
 
