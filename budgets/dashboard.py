@@ -382,11 +382,12 @@ def dashboard(year: int, regions, today: datetime.date, known_generation=UNREAD)
 
 
 def dashboard_or_last(
-    year: int, regions, today: datetime.date, known_generation=UNREAD
+    year: int, regions, today: datetime.date, known_generation=UNREAD, *, placeholder=True
 ) -> Computed[Dashboard]:
     """The dashboard for a page: after a change the last figures at once, marked
     `refreshing`, while the task `budgets.tasks.compute_dashboard` computes the current
-    ones (`core.figures.cached_or_last`)."""
+    ones (`core.figures.cached_or_last`); with no figures yet an empty dashboard, marked
+    `placeholder` too (`placeholder=False`: computed here then, e.g. for a chart)."""
     from .tasks import compute_dashboard
 
     regions = list(regions)
@@ -401,10 +402,12 @@ def dashboard_or_last(
                 (year, ids, today.isoformat()), connection=connection, retry=False
             )
 
-    return _cached(year, regions, today, known_generation, refresh=refresh)
+    return _cached(year, regions, today, known_generation, refresh=refresh, placeholder=placeholder)
 
 
-def _cached(year: int, regions: list, today: datetime.date, known_generation, refresh):
+def _cached(
+    year: int, regions: list, today: datetime.date, known_generation, refresh, placeholder=False
+):
     as_of = (as_of_for(year, today), as_of_for(year - 1, today))
     threshold = settings.KIJUFAZ_SUPPRESSION_THRESHOLD  # the drill-down hides small groups
     ids = sorted(r.pk for r in regions)
@@ -414,7 +417,20 @@ def _cached(year: int, regions: list, today: datetime.date, known_generation, re
         # The last figures may be of an earlier day: shown until today's are computed.
         last_parts=("dashboard", year, threshold, ids),
         refresh=refresh,
+        placeholder=_no_figures if placeholder else None,
         known_generation=known_generation,
+    )
+
+
+def _no_figures() -> Dashboard:
+    return Dashboard(
+        current=[],
+        previous={},
+        drill={
+            "by_basis": [],
+            "by_provider": [],
+            "threshold": settings.KIJUFAZ_SUPPRESSION_THRESHOLD,
+        },
     )
 
 

@@ -115,6 +115,7 @@ def dashboard(request):
         "previous_year": year - 1,
         "next_year": year + 1,
         "refreshing": computed.refreshing,
+        "placeholder": computed.placeholder,
         "computed_at": computed.computed_at,
         # The page's sections are cached under the computation of the figures they show
         # (none: no cache); one computation is of one day and one generation.
@@ -148,7 +149,9 @@ def dashboard_chart(request, region_id: int, year: int, kind: str):
     if region_id not in {r.pk for r in regions}:
         raise Http404
     # The figures the page showed (perhaps the last ones, while the current are computed).
-    figures = dashboard_or_last(year, regions, timezone.localdate()).value
+    # Computed here if there are none yet (the page that linked it had them: the cache
+    # was emptied since).
+    figures = dashboard_or_last(year, regions, timezone.localdate(), placeholder=False).value
     ry = next((ry for ry in figures.current if ry.region_id == region_id), None)
     if ry is None or ry.contract is None:
         raise Http404

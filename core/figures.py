@@ -104,6 +104,8 @@ class Computed[T]:
     computed_at: datetime.datetime
     # Older figures, shown while a task computes those of the current data.
     refreshing: bool = False
+    # No figures yet: `value` is the placeholder shown while a task computes the first.
+    placeholder: bool = False
 
 
 def cached_or_last[T](
@@ -112,14 +114,16 @@ def cached_or_last[T](
     *,
     last_parts: tuple,
     refresh: Callable[[], object] | None = None,
+    placeholder: Callable[[], T] | None = None,
     known_generation=UNREAD,
 ) -> Computed[T]:
     """Like `cached`, but after a change the last figures computed under `last_parts`
     (the same figures, perhaps as of an earlier day) come back at once, marked
     `refreshing`, and `refresh()` is called once to compute the current ones elsewhere
-    (a Celery task that calls this function without `refresh`). Without last figures,
-    without `refresh`, or when the refresh has not arrived within
-    REFRESH_GRACE_SECONDS, they are computed here."""
+    (a Celery task that calls this function without `refresh`). Without last figures
+    (a first visit, an emptied cache) `placeholder()` comes back instead, marked
+    `placeholder` too. Without either, without `refresh`, or when the refresh has not
+    arrived within REFRESH_GRACE_SECONDS, they are computed here."""
     current = generation() if known_generation is UNREAD else known_generation
     if current is None:
         return Computed(compute(), None, timezone.now())
@@ -132,12 +136,14 @@ def cached_or_last[T](
     asked_key = f"{key}:asked"
     earlier = cache.get_many([last_key, asked_key])
     last, asked = earlier.get(last_key), earlier.get(asked_key)
+    if last is None and placeholder is not None:
+        last = Computed(placeholder(), None, timezone.now(), placeholder=True)
     if last is not None and refresh is not None:
         if asked is None and cache.add(asked_key, time.time(), CACHE_SECONDS):
             if _asked_to_refresh(refresh):
                 # Without a broker the task ran eagerly, right here: its figures are
                 # current.
-                done = cache.get(key)
+                done = _read(key)
                 return done if done is not None else dataclasses.replace(last, refreshing=True)
             cache.delete(asked_key)
         elif asked is None or time.time() - asked < REFRESH_GRACE_SECONDS:

@@ -64,6 +64,15 @@ def broker_url():
     _reset_producer_pools()
 
 
+@pytest.fixture
+def broker_down(broker_url):
+    """A broker nobody answers at: queuing a task fails."""
+    app.conf.update(broker_url="redis://127.0.0.1:9/0")
+    _reset_producer_pools()
+    yield
+    _reset_producer_pools()
+
+
 class Workers:
     """Starts `celery worker` subprocesses, each in its own process group, and kills them."""
 

@@ -25,6 +25,7 @@ from tests.celery_worker import wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 REFRESHING = "Die aktuellen Zahlen werden berechnet"
+COMPUTING = "Die Zahlen werden berechnet und erscheinen hier von selbst"
 NEW_POSTING = "1.234,00"
 
 
@@ -52,9 +53,17 @@ def _queued(broker_url) -> int:
     return redis.Redis.from_url(broker_url).llen("celery")
 
 
+def _computed(office, region_ids=None) -> None:
+    """The figures of these regions (the office's: all), as the task computes them (or,
+    the office's, the beat task every minute)."""
+    ids = _all_regions() if region_ids is None else region_ids
+    compute_dashboard(office["today"].year, ids, str(office["today"]))
+
+
 def test_after_a_change_the_last_figures_come_at_once_and_one_task_computes_the_new(
     office, client, broker_url, django_assert_max_num_queries
 ):
+    _computed(office)
     client.force_login(office["leitung"])
     first = _page(client, office)
     assert REFRESHING not in first
@@ -85,8 +94,8 @@ def _all_regions() -> list[int]:
 def test_without_a_worker_the_page_computes_the_figures_after_the_grace_time(
     office, client, broker_url, monkeypatch
 ):
+    _computed(office)
     client.force_login(office["leitung"])
-    client.get(_url(office))
     book_salaries(office)
     assert REFRESHING in _page(client, office)
 
@@ -96,12 +105,38 @@ def test_without_a_worker_the_page_computes_the_figures_after_the_grace_time(
     assert REFRESHING not in page
 
 
-def test_a_first_visit_computes_the_figures_in_the_request(office, client, broker_url):
+def test_a_first_visit_answers_at_once_and_one_task_computes_the_figures(
+    office, client, broker_url, django_assert_max_num_queries
+):
+    # No figures at all (a year nobody looked at, an emptied cache): the page does not
+    # wait for them either.
     client.force_login(office["leitung"])
     book_salaries(office)
+    with django_assert_max_num_queries(8):
+        first = _page(client, office)
+    assert COMPUTING in first
+    assert NEW_POSTING not in first
+    assert 'hx-trigger="load delay:1s"' in first
+    assert "Wirksamkeit" not in first  # the office's sections come with the figures
+    assert _queued(broker_url) == 1
+    assert COMPUTING in _page(client, office)
+    assert _queued(broker_url) == 1
+
+    _computed(office)  # what the worker does with the message
+
     page = _page(client, office)
     assert NEW_POSTING in page
-    assert REFRESHING not in page
+    assert COMPUTING not in page
+    assert "Wirksamkeit" in page
+
+
+def test_a_chart_asked_for_before_any_figures_computes_them(office, client, broker_url):
+    # Its page had figures; the cache was emptied since.
+    client.force_login(office["leitung"])
+    chart = f"/budgets/charts/{office['region'].pk}/{office['today'].year}/burn.svg"
+    response = client.get(chart)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
     assert _queued(broker_url) == 0
 
 
@@ -118,8 +153,8 @@ def test_without_a_broker_the_task_runs_in_the_request_and_the_page_is_current(o
 def test_a_provider_lead_sees_the_last_figures_of_her_regions_only(
     office, client, broker_url, traegerleitung, leitung
 ):
-    client.force_login(leitung)
-    client.get(_url(office))  # the office's figures are cached, with both regions
+    _computed(office)  # the office's figures, with both regions
+    _computed(office, [office["region"].pk])  # hers
     client.force_login(traegerleitung)
     mine = _page(client, office)
     book_salaries(office)
@@ -132,8 +167,8 @@ def test_a_provider_lead_sees_the_last_figures_of_her_regions_only(
 
 
 def test_the_charts_show_the_figures_the_page_shows_while_refreshing(office, client, broker_url):
+    _computed(office)
     client.force_login(office["leitung"])
-    client.get(_url(office))
     book_salaries(office)
     assert REFRESHING in _page(client, office)
     chart = f"/budgets/charts/{office['region'].pk}/{office['today'].year}/burn.svg"
@@ -163,8 +198,8 @@ def test_a_real_worker_computes_the_current_figures_and_the_page_takes_them_up(
     }
     with override_settings(CACHES={"default": shared}):
         workers.start()
+        _computed(office)
         client.force_login(office["leitung"])
-        client.get(_url(office))
         book_salaries(office)
         assert REFRESHING in _page(client, office)
 
@@ -174,17 +209,6 @@ def test_a_real_worker_computes_the_current_figures_and_the_page_takes_them_up(
             workers,
         )
         assert REFRESHING not in _page(client, office)
-
-
-@pytest.fixture
-def broker_down(broker_url):
-    """A broker nobody answers at: queuing a task fails."""
-    from kijufaz.celery import app
-
-    app.conf.update(broker_url="redis://127.0.0.1:9/0")
-    app._pool = None
-    yield
-    app._pool = None
 
 
 def test_when_the_task_cannot_be_queued_the_page_computes_the_figures(office, client, broker_down):
