@@ -2,31 +2,15 @@
 in the process for the same values (core/templatetags/kijufaz.py)."""
 
 import datetime
-from dataclasses import dataclass
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError, engines
 from django.utils import translation
 
+from cases.selectors import CaseRow
 from core.templatetags import kijufaz
 
 ROW = "cases/_case_row.html"
-
-
-@dataclass(frozen=True)
-class Row:
-    pk: int
-    reference: str
-    family_name: str
-    region_name: str
-    owner: str
-    opened_on: datetime.date
-    status: str
-
-    is_open = True
-
-    def get_status_display(self):
-        return "offen"
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +20,7 @@ def forget_rows():
     kijufaz.REMEMBERED_ROWS.clear()
 
 
-def row(**changes) -> Row:
+def row(**changes) -> CaseRow:
     values = {
         "pk": 7,
         "reference": "ASD-2026-0007",
@@ -46,7 +30,7 @@ def row(**changes) -> Row:
         "opened_on": datetime.date(2026, 3, 2),
         "status": "open",
     }
-    return Row(**{**values, **changes})
+    return CaseRow(**{**values, **changes})
 
 
 def remembered(case, **context) -> str:
