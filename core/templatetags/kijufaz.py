@@ -1,3 +1,5 @@
+import dataclasses
+import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
@@ -46,11 +48,14 @@ def remembered_include(parser, token):
     sheet's hundred entries were its largest cost). The row template sees nothing but
     the values given (no request, no user, no context processors), so its output
     depends only on them and on the language, time zone and script prefix, which are
-    part of the key; nothing needs invalidating. The values must be hashable, and equal
-    only where they render the same (plain rows of a query: core's row dataclasses).
-    Rows name families, so they stay in the process's memory (core.content_cache.
-    Remembered), never in the cache server. With DEBUG on, every row is rendered anew
-    (an edited template shows at once)."""
+    part of the key; nothing needs invalidating. Only plain values are remembered
+    (`is_plain`: texts, whole numbers, dates and times, and frozen dataclasses of
+    those, such as the selectors' rows): equal only where they render the same. Any
+    other value (a model instance equals another of the same primary key, whatever
+    its content) makes the row be rendered every time. Rows name families, so they
+    stay in the process's memory (core.content_cache.Remembered), never in the cache
+    server. With DEBUG on, every row is rendered anew (an edited template shows at
+    once)."""
     bits = token.split_contents()
     if len(bits) < 3:
         raise template.TemplateSyntaxError(
@@ -61,6 +66,27 @@ def remembered_include(parser, token):
     if rest or not values:
         raise template.TemplateSyntaxError(f"{bits[0]} takes only name=value after the name.")
     return RememberedIncludeNode(parser.compile_filter(bits[1]), values)
+
+
+# bool is an int; datetime a date. Not float or Decimal: 0.0 and -0.0, or 1.0 and 1.00,
+# are equal but shown differently.
+PLAIN_TYPES = (str, int, datetime.date, datetime.time, type(None))
+_plain_fields: dict[type, tuple[str, ...] | None] = {}
+
+
+def is_plain(value) -> bool:
+    """A value whose equal values all render the same: see remembered_include."""
+    if isinstance(value, PLAIN_TYPES):
+        return True
+    kind = type(value)
+    names = _plain_fields.get(kind, ())
+    if names == ():
+        params = getattr(kind, "__dataclass_params__", None)
+        frozen = params is not None and params.frozen and not isinstance(value, type)
+        names = _plain_fields[kind] = (
+            tuple(field.name for field in dataclasses.fields(kind)) if frozen else None
+        )
+    return names is not None and all(isinstance(getattr(value, n), PLAIN_TYPES) for n in names)
 
 
 class RememberedIncludeNode(template.Node):
@@ -81,11 +107,8 @@ class RememberedIncludeNode(template.Node):
             context.use_l10n,
             context.use_tz,
         )
-        remember = not settings.DEBUG
-        try:
-            html = REMEMBERED_ROWS.get(key) if remember else None
-        except TypeError:  # an unhashable value: rendered every time
-            html, remember = None, False
+        remember = not settings.DEBUG and all(is_plain(value) for value in values.values())
+        html = REMEMBERED_ROWS.get(key) if remember else None
         if html is None:
             row = context.template.engine.get_template(name)
             html = row.render(

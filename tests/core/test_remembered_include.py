@@ -2,6 +2,8 @@
 in the process for the same values (core/templatetags/kijufaz.py)."""
 
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError, engines
@@ -80,6 +82,34 @@ def test_unhashable_values_are_rendered_every_time():
     case = {"pk": 7, "reference": "ASD-1", "family_name": "Becker"}
     assert "Becker" in remembered(case)
     assert len(kijufaz.REMEMBERED_ROWS) == 0
+
+
+@pytest.mark.django_db
+def test_a_model_instance_is_never_remembered(region):
+    # It equals any other instance of the same primary key, whatever its content.
+    source = '{% load kijufaz %}{% remembered_include "' + ROW + '" case=case %}'
+    Template(source).render(Context({"case": region}))
+    assert len(kijufaz.REMEMBERED_ROWS) == 0
+
+
+@dataclass(frozen=True)
+class Holder:
+    value: object
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("1.0"), 0.5, Holder(Decimal("1.00")), Holder([1]), {"pk": 1}],
+    ids=["decimal", "float", "dataclass-with-decimal", "dataclass-with-list", "dict"],
+)
+def test_values_that_may_be_equal_yet_look_different_are_not_remembered(value):
+    assert not kijufaz.is_plain(value)
+
+
+def test_texts_numbers_dates_and_frozen_rows_of_them_are_plain():
+    assert kijufaz.is_plain(row())
+    assert all(kijufaz.is_plain(v) for v in ("a", 1, True, None, datetime.date(2026, 1, 1)))
+    assert kijufaz.is_plain(Holder(datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)))
 
 
 def test_with_debug_on_rows_are_rendered_every_time(settings):
