@@ -281,10 +281,15 @@ if not 0 < KIJUFAZ_IDLE_WARNING < KIJUFAZ_IDLE_TIMEOUT <= KIJUFAZ_SESSION_MAX_AG
         "Need 0 < KIJUFAZ_IDLE_WARNING < KIJUFAZ_IDLE_TIMEOUT <= KIJUFAZ_SESSION_MAX_AGE"
     )
 SESSION_COOKIE_AGE = KIJUFAZ_SESSION_MAX_AGE
-# Sessions are written to the database and read from the cache (one query less on
-# every request). A deployment with several processes needs the shared CACHE_URL:
-# without it each process would keep its own copies (`make run` is one process).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are written to the database; with the shared cache (CACHE_URL) they are read
+# from it, one query less on every request. Not without it: each process would keep its
+# own copies, and a session ended in one (logout, a disabled account) would live on in
+# the others.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 # Largest draft (core.drafts) accepted, in bytes of JSON.
 KIJUFAZ_DRAFT_MAX_BYTES = env_int("KIJUFAZ_DRAFT_MAX_BYTES", 256 * 1024)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -37,6 +37,9 @@ def _fast_tests(settings, tmp_path):
     settings.KIJUFAZ_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     # Two-factor sign-in is tested on its own (tests/core/test_two_factor.py).
     settings.KIJUFAZ_REQUIRE_2FA = False
+    # Sessions as in production (with CACHE_URL); the tests' one process shares its
+    # memory cache.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -3,9 +3,13 @@
 Time is moved by rewriting the session's own stamps (core.sessions), not by sleeping.
 """
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session
@@ -275,3 +279,32 @@ def test_saving_an_active_user_keeps_their_sessions(client, asd):
 
     assert len(_sessions_of(asd)) == 1
     assert client.get(reverse("desk")).status_code == 200
+
+
+# --- Where sessions are read from -------------------------------------------------------
+
+
+def _session_engine(**environ: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    result = subprocess.run(  # noqa: S603 (fixed command line)
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from django.conf import settings; print(settings.SESSION_ENGINE)",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env={**env, **environ, "DJANGO_SETTINGS_MODULE": "kijufaz.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_sessions_are_read_from_the_shared_cache_only():
+    # A cache of each process's own would keep a session that another process ended.
+    assert _session_engine() == "django.contrib.sessions.backends.db"
+    assert _session_engine(CACHE_URL="redis://127.0.0.1:6379/9") == (
+        "django.contrib.sessions.backends.cached_db"
+    )
