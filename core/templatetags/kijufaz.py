@@ -49,10 +49,10 @@ def remembered_include(parser, token):
     the values given (no request, no user, no context processors), so its output
     depends only on them and on the language, time zone and script prefix, which are
     part of the key; nothing needs invalidating. Only plain values are remembered
-    (`is_plain`: texts, whole numbers, dates and times, and frozen dataclasses of
-    those, such as the selectors' rows): equal only where they render the same. Any
-    other value (a model instance equals another of the same primary key, whatever
-    its content) makes the row be rendered every time. Rows name families, so they
+    (`plain_key`: texts, whole numbers, dates and times, and frozen dataclasses of
+    those, such as the selectors' rows), keyed with their types. Any other value (a
+    model instance equals another of the same primary key, whatever its content)
+    makes the row be rendered every time. Rows name families, so they
     stay in the process's memory (core.content_cache.Remembered), never in the cache
     server. With DEBUG on, every row is rendered anew (an edited template shows at
     once)."""
@@ -68,25 +68,42 @@ def remembered_include(parser, token):
     return RememberedIncludeNode(parser.compile_filter(bits[1]), values)
 
 
-# bool is an int; datetime a date. Not float or Decimal: 0.0 and -0.0, or 1.0 and 1.00,
-# are equal but shown differently.
-PLAIN_TYPES = (str, int, datetime.date, datetime.time, type(None))
+# Exactly these types: equal values of them look the same once their type is known
+# (True equals 1, and a SafeString equals the str it was made from, but neither looks
+# the same). Not float or Decimal: 0.0 and -0.0, 1.0 and 1.00 are equal but shown
+# differently.
+PLAIN_TYPES = frozenset(
+    {str, int, bool, type(None), datetime.date, datetime.datetime, datetime.time}
+)
 _plain_fields: dict[type, tuple[str, ...] | None] = {}
 
 
-def is_plain(value) -> bool:
-    """A value whose equal values all render the same: see remembered_include."""
-    if isinstance(value, PLAIN_TYPES):
-        return True
+def plain_key(value):
+    """A key that values share only if they look the same, or None if `value` is not
+    plain: see remembered_include."""
     kind = type(value)
-    names = _plain_fields.get(kind, ())
-    if names == ():
+    if kind in PLAIN_TYPES:
+        return _typed(kind, value)
+    if kind not in _plain_fields:
         params = getattr(kind, "__dataclass_params__", None)
-        frozen = params is not None and params.frozen and not isinstance(value, type)
-        names = _plain_fields[kind] = (
-            tuple(field.name for field in dataclasses.fields(kind)) if frozen else None
-        )
-    return names is not None and all(isinstance(getattr(value, n), PLAIN_TYPES) for n in names)
+        frozen = params is not None and params.frozen
+        _plain_fields[kind] = tuple(f.name for f in dataclasses.fields(kind)) if frozen else None
+    names = _plain_fields[kind]
+    if names is None:
+        return None
+    parts = [kind]
+    for name in names:
+        field = getattr(value, name)
+        field_kind = type(field)
+        if field_kind not in PLAIN_TYPES:
+            return None
+        parts.append(_typed(field_kind, field))
+    return tuple(parts)
+
+
+def _typed(kind, value) -> tuple:
+    # Equal moments in other time zones: equal, but not shown alike without conversion.
+    return (kind, value, value.tzinfo) if kind is datetime.datetime else (kind, value)
 
 
 class RememberedIncludeNode(template.Node):
@@ -97,9 +114,11 @@ class RememberedIncludeNode(template.Node):
     def render(self, context):
         name = self.template_name.resolve(context)
         values = {key: value.resolve(context) for key, value in self.values.items()}
+        keys = tuple(sorted((key, plain_key(value)) for key, value in values.items()))
+        remember = not settings.DEBUG and all(key is not None for __, key in keys)
         key = (
             name,
-            tuple(sorted(values.items())),
+            keys,
             get_language(),
             get_current_timezone_name(),
             get_script_prefix(),
@@ -107,7 +126,6 @@ class RememberedIncludeNode(template.Node):
             context.use_l10n,
             context.use_tz,
         )
-        remember = not settings.DEBUG and all(is_plain(value) for value in values.values())
         html = REMEMBERED_ROWS.get(key) if remember else None
         if html is None:
             row = context.template.engine.get_template(name)

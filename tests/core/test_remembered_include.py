@@ -4,10 +4,12 @@ in the process for the same values (core/templatetags/kijufaz.py)."""
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError, engines
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from cases.selectors import CaseRow
 from core.templatetags import kijufaz
@@ -97,19 +99,46 @@ class Holder:
     value: object
 
 
+@dataclass
+class Unfrozen:
+    value: object
+
+
 @pytest.mark.parametrize(
     "value",
-    [Decimal("1.0"), 0.5, Holder(Decimal("1.00")), Holder([1]), {"pk": 1}],
-    ids=["decimal", "float", "dataclass-with-decimal", "dataclass-with-list", "dict"],
+    [Decimal("1.0"), 0.5, Holder(Decimal("1.00")), Holder([1]), {"pk": 1}, Unfrozen(1)],
+    ids=["decimal", "float", "dataclass-with-decimal", "dataclass-with-list", "dict", "unfrozen"],
 )
 def test_values_that_may_be_equal_yet_look_different_are_not_remembered(value):
-    assert not kijufaz.is_plain(value)
+    assert kijufaz.plain_key(value) is None
 
 
 def test_texts_numbers_dates_and_frozen_rows_of_them_are_plain():
-    assert kijufaz.is_plain(row())
-    assert all(kijufaz.is_plain(v) for v in ("a", 1, True, None, datetime.date(2026, 1, 1)))
-    assert kijufaz.is_plain(Holder(datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)))
+    assert kijufaz.plain_key(row()) is not None
+    for value in ("a", 1, True, None, datetime.date(2026, 1, 1), datetime.time(9, 30)):
+        assert kijufaz.plain_key(value) is not None
+    moment = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
+    assert kijufaz.plain_key(Holder(moment)) is not None
+
+
+def test_equal_values_that_look_different_get_different_keys():
+    # True == 1, and a SafeString equals its str, but they are shown differently.
+    assert kijufaz.plain_key(True) != kijufaz.plain_key(1)
+    assert kijufaz.plain_key(Holder(True)) != kijufaz.plain_key(Holder(1))
+    assert kijufaz.plain_key(mark_safe("<b>")) is None  # noqa: S308
+    utc = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
+    berlin = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    assert kijufaz.plain_key(utc) != kijufaz.plain_key(berlin)
+
+
+def test_a_safe_string_is_not_served_for_a_plain_one():
+    # Were they one key, the unescaped markup would be shown for what the user typed.
+    source = Template('{% load kijufaz %}{% remembered_include "' + ROW + '" case=case %}')
+    trusted = source.render(Context({"case": row(family_name=mark_safe("<b>x</b>"))}))  # noqa: S308
+    assert "<b>x</b>" in trusted
+    html = source.render(Context({"case": row(family_name="<b>x</b>")}))
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<b>x</b>" not in html
 
 
 def test_with_debug_on_rows_are_rendered_every_time(settings):
