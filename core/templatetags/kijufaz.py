@@ -52,10 +52,9 @@ def remembered_include(parser, token):
     (`plain_key`: texts, whole numbers, dates and times, and frozen dataclasses of
     those, such as the selectors' rows), keyed with their types. Any other value (a
     model instance equals another of the same primary key, whatever its content)
-    makes the row be rendered every time. Rows name families, so they
-    stay in the process's memory (core.content_cache.Remembered), never in the cache
-    server. With DEBUG on, every row is rendered anew (an edited template shows at
-    once)."""
+    makes the row be rendered every time. Rows name families, so they stay in the
+    process's memory (core.content_cache.Remembered), never in the cache server. With
+    DEBUG on, every row is rendered anew (an edited template shows at once)."""
     bits = token.split_contents()
     if len(bits) < 3:
         raise template.TemplateSyntaxError(
@@ -114,11 +113,11 @@ class RememberedIncludeNode(template.Node):
     def render(self, context):
         name = self.template_name.resolve(context)
         values = {key: value.resolve(context) for key, value in self.values.items()}
-        keys = tuple(sorted((key, plain_key(value)) for key, value in values.items()))
-        remember = not settings.DEBUG and all(key is not None for __, key in keys)
+        typed = tuple(sorted((n, plain_key(value)) for n, value in values.items()))
+        remember = not settings.DEBUG and all(k is not None for __, k in typed)
         key = (
             name,
-            keys,
+            typed,
             get_language(),
             get_current_timezone_name(),
             get_script_prefix(),
